@@ -1,0 +1,128 @@
+"""Sources of change: files named on the command line, or a git range."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from reviewer.claim import Claim
+from reviewer.globs import matches
+from reviewer.kb import KnowledgeBase, ReviewContext
+from reviewer.parse import parse_claim
+from reviewer.rubric import Rubric
+from reviewer.sources import DirSource, GitTreeSource, SourceError, git
+
+
+@dataclass
+class Change:
+    ctx: ReviewContext
+    skipped: list[str] = field(default_factory=list)  # Markdown that is not a claim
+    deleted: list[str] = field(default_factory=list)
+
+    def stats(self) -> dict[str, int]:
+        return {"reviewed": len(self.ctx.change), "skipped": len(self.skipped),
+                "deleted": len(self.deleted)}
+
+
+def today() -> date:
+    """Today, or CLAIM_REVIEW_TODAY (YYYY-MM-DD) for reproducible runs."""
+    pinned = os.environ.get("CLAIM_REVIEW_TODAY")
+    return date.fromisoformat(pinned) if pinned else date.today()
+
+
+def from_paths(kb_root: Path, args: list[Path], rubric: Rubric) -> Change:
+    kb = KnowledgeBase(DirSource(kb_root, rubric.files_exclude), rubric)
+    root = kb.source.root
+    claims: list[Claim] = []
+    skipped: list[str] = []
+    if not args:
+        claims = [kb.claim(p) for p in kb.claim_paths()]
+        skipped = [p for p in kb.notes if p not in {c.path for c in claims}]
+    for arg in args:
+        if arg.is_dir():
+            for file in sorted(_markdown_under(arg, rubric)):
+                claim = _load(kb, root, file)
+                if kb.is_claim(claim.path, claim):
+                    claims.append(claim)
+                else:
+                    skipped.append(claim.path)
+        else:
+            claims.append(_load(kb, root, arg))
+    unique = list({c.path: c for c in claims}.values())
+    ctx = ReviewContext(kb=kb, base=kb, change=unique, rubric=rubric, today=today())
+    return Change(ctx, skipped=skipped)
+
+
+def _markdown_under(folder: Path, rubric: Rubric) -> list[Path]:
+    source = DirSource(folder, rubric.files_exclude)
+    return [folder / p for p in source.paths() if p.lower().endswith(".md")]
+
+
+def _load(kb: KnowledgeBase, root: Path, file: Path) -> Claim:
+    """Parse a named file once; inside the base it is shown relative to the base root."""
+    resolved = file.resolve()
+    try:
+        display = resolved.relative_to(root).as_posix()
+    except ValueError:
+        display = os.path.relpath(resolved).replace(os.sep, "/")
+        if display.startswith("../"):
+            display = resolved.as_posix()
+    if display in kb:
+        return kb.claim(display)
+    try:
+        data = resolved.read_bytes()
+    except OSError as exc:
+        raise SourceError(f"{file}: cannot read ({exc.strerror})") from exc
+    claim = parse_claim(display, data, kb.rubric.max_file_bytes)
+    kb.add(display, claim)
+    return claim
+
+
+def from_git(repo: Path, base: str, head: str, rubric: Rubric) -> Change:
+    head_tree = GitTreeSource(repo, head)
+    merge_base = git(repo, "merge-base", base, head_tree.commit).decode().strip()
+    base_tree = GitTreeSource(repo, merge_base)
+    head_kb = KnowledgeBase(head_tree, rubric)
+    base_kb = KnowledgeBase(base_tree, rubric)
+    out = git(repo, "diff", "--name-status", "-z", "-M", merge_base, head_tree.commit)
+    claims, skipped, deleted, removed = [], [], [], []
+    for status, old, new in _parse_name_status(out):
+        if status == "D":
+            if _is_note(old, rubric):
+                deleted.append(old)
+                removed.append(old)
+            continue
+        if status == "R" and _is_note(old, rubric):
+            removed.append(old)
+        if not _is_note(new, rubric):
+            continue
+        claim = head_kb.claim(new)
+        if head_kb.is_claim(new, claim):
+            claims.append(claim)
+        else:
+            skipped.append(new)
+    ctx = ReviewContext(kb=head_kb, base=base_kb, change=claims, rubric=rubric, today=today(),
+                        removed=removed)
+    return Change(ctx, skipped=skipped, deleted=deleted)
+
+
+def _is_note(path: str, rubric: Rubric) -> bool:
+    return path.lower().endswith(".md") and matches(path, rubric.files_include) \
+        and not matches(path, rubric.files_exclude)
+
+
+def _parse_name_status(out: bytes) -> list[tuple[str, str, str]]:
+    """`git diff --name-status -z`: STATUS\\0PATH\\0, or STATUS\\0OLD\\0NEW\\0 for R and C."""
+    parts = [p.decode("utf-8", "replace") for p in out.split(b"\0")]
+    entries, i = [], 0
+    while i < len(parts) and parts[i]:
+        status = parts[i][0]
+        if status in "RC":
+            entries.append((status, parts[i + 1], parts[i + 2]))
+            i += 3
+        else:
+            entries.append((status, parts[i + 1], parts[i + 1]))
+            i += 2
+    return entries

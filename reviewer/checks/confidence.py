@@ -1,0 +1,153 @@
+"""confidence: the confidence level matches the evidence the claim shows.
+
+What it checks
+    A claim rated at an evidence level (`proven`, `likely` by default) must show
+    evidence in its body: an Evidence section or text matching one of the
+    rubric's evidence patterns (figures, years, citations, DOIs, URLs). A
+    `proven` claim whose own title, description or body hedges ("may",
+    "suggests", "preliminary" ...) is flagged: a warning, an error when its
+    source names a single work. A `likely` or `proven` claim that names no
+    challenge (`challenged_by` or a Challenges section) gets an info note.
+
+Why it matters
+    Confidence is what readers and agents weigh claims by. A `proven` claim that
+    says "may" is not proven; an unevidenced `likely` is a guess.
+
+Options
+    evidence_levels, evidence_sections, evidence_patterns (regular expressions),
+    hedge_levels, hedge_words, counter_levels, challenge_fields, challenge_sections.
+
+Failing example
+    confidence: proven
+    source: "Lee 2025 pilot study"
+    # Nightly bus service may reduce drunk-driving crashes
+
+Passing example
+    confidence: likely
+    # Nightly bus service cut drunk-driving crashes by 18% in three cities
+    ## Evidence ... (a named study, figures)
+
+What the judge is asked
+    Whether the stated level matches the strength of the evidence, and whether
+    the knowledge base holds counter-evidence the claim ignores.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import lru_cache
+
+from reviewer.claim import Claim
+from reviewer.findings import ERROR, INFO, WARNING, Finding, make
+from reviewer.kb import ReviewContext
+
+ID = "confidence"
+TITLE = "Confidence"
+RULES = {
+    "confidence.missing-evidence": ERROR,
+    "confidence.hedged-proven": WARNING,
+    "confidence.hedged-proven-single-source": ERROR,
+    "confidence.no-counter-evidence": INFO,
+}
+DEFAULTS = {
+    "evidence_levels": ["proven", "likely"],
+    "evidence_sections": ["evidence", "data", "results", "findings", "sources", "references"],
+    "evidence_patterns": [
+        r"\d+(\.\d+)?\s?(%|percent|x\b|×|fold)",
+        r"\b(19|20)\d\d\b",
+        r"\bet al\.?",
+        r"\bdoi:|10\.\d{4,}/",
+        r"https?://",
+        r"\$\s?\d",
+        r"\b\d{2,}[\d,.]*\s+[a-z]+",
+    ],
+    "hedge_levels": ["proven"],
+    "hedge_words": ["may", "might", "could", "suggests", "suggest", "preliminary", "possibly",
+                    "perhaps", "appears to", "seems to", "likely to", "tentative",
+                    "early evidence"],
+    "counter_levels": ["proven", "likely"],
+    "challenge_fields": ["challenged_by"],
+    "challenge_sections": ["challenges", "counter-evidence", "counterevidence",
+                           "counterarguments", "counter-arguments", "limitations",
+                           "objections", "caveats"],
+}
+
+_SEPARATORS = re.compile(r";|\n|\s\+\s|\band\b|&|,\s*(?=[A-Z\[])")
+
+
+def validate(claim: Claim, ctx: ReviewContext, options: dict) -> Iterator[Finding]:
+    level = claim.fm.get("confidence")
+    if not isinstance(level, str):
+        return
+    line = claim.line_of("confidence")
+    if level in options["evidence_levels"] and not _has_evidence(claim, options):
+        yield make(ID, "missing-evidence", claim.path, line,
+                   f"confidence is '{level}' but the body cites no evidence "
+                   "(no figures, dates, citations, links or Evidence section)",
+                   "cite the study, data or source the claim rests on, or lower the confidence",
+                   level=level)
+    if level in options["hedge_levels"]:
+        yield from _hedges(claim, level, options)
+    if level in options["counter_levels"] and not _has_challenge(claim, options):
+        yield make(ID, "no-counter-evidence", claim.path, line,
+                   f"a '{level}' claim names no counter-evidence "
+                   "(no challenged_by field, no Challenges section)",
+                   "link opposing claims in challenged_by, or add a Challenges section saying "
+                   "none are known", level=level)
+
+
+def _has_evidence(claim: Claim, options: dict) -> bool:
+    wanted = {s.lower() for s in options["evidence_sections"]}
+    if claim.sections() & wanted:
+        return True
+    pattern = _compile(tuple(options["evidence_patterns"]))
+    text = claim.body.replace(claim.title, " ") if claim.title_line else claim.body
+    return bool(pattern.search(text))
+
+
+def _hedges(claim: Claim, level: str, options: dict) -> Iterator[Finding]:
+    words = _compile_words(tuple(options["hedge_words"]))
+    for where, text, line in _own_text(claim):
+        match = words.search(text)
+        if not match:
+            continue
+        single = _single_source(claim.field_text("source"))
+        rule = "hedged-proven-single-source" if single else "hedged-proven"
+        why = " and its source names a single work" if single else ""
+        yield make(ID, rule, claim.path, line,
+                   f"a '{level}' claim hedges in its {where} (\"{match.group(0)}\"){why}",
+                   "lower the confidence to 'likely' or 'experimental', or remove the hedge "
+                   "if the evidence is conclusive", word=match.group(0).lower())
+        return
+
+
+def _own_text(claim: Claim) -> Iterator[tuple[str, str, int]]:
+    yield "title", claim.title, claim.title_line or 1
+    yield "description", claim.field_text("description"), claim.line_of("description")
+    for number, text in claim.body_lines():
+        if number != claim.title_line and not text.lstrip().startswith(("- [[", ">")):
+            yield "body", text, number
+
+
+def _single_source(source: str) -> bool:
+    return bool(source) and not _SEPARATORS.search(source)
+
+
+def _has_challenge(claim: Claim, options: dict) -> bool:
+    if any(claim.fm.get(name) for name in options["challenge_fields"]):
+        return True
+    wanted = {s.lower() for s in options["challenge_sections"]}
+    return any(section.split(":")[0].strip() in wanted or
+               any(section.startswith(w) for w in wanted) for section in claim.sections())
+
+
+@lru_cache(maxsize=32)
+def _compile(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+
+
+@lru_cache(maxsize=32)
+def _compile_words(words: tuple[str, ...]) -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in words)
+    return re.compile(rf"\b(?:{alternatives})\b", re.IGNORECASE)

@@ -1,0 +1,112 @@
+"""duplication: the claim does not restate a claim the knowledge base already holds.
+
+What it checks
+    Each claim's title is compared with the title of every existing claim and
+    of every other claim in the same change, after normalising case, slugs,
+    hyphens and punctuation. At or above `error_threshold` it is a duplicate
+    (error, `duplicate_of` names the existing file); at or above
+    `warning_threshold`, or when the descriptions are nearly identical, it is a
+    possible duplicate (warning) and the top candidates are kept for the judge.
+    Within one change, the later file (in path order) is the one reported.
+
+Why it matters
+    Two claims that say the same thing split the links, evidence and challenges
+    that should accumulate on one of them.
+
+Options
+    error_threshold (95), warning_threshold (85), description_threshold (90):
+        similarity scores from 0 to 100.
+    candidates (3): how many close claims to keep for the judge.
+
+Failing example
+    Existing: "Bus lanes cut commute times because buses stop idling in traffic"
+    Proposed: "Bus-lanes cut commute times, because buses stop idling in traffic"
+
+Passing example
+    Proposed: "Off-board fare payment shortens bus dwell time by a fifth"
+
+What the judge is asked
+    Whether a possible duplicate makes the same assertion in other words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from rapidfuzz import fuzz, process
+
+from reviewer.claim import Claim, normalize_name
+from reviewer.findings import ERROR, WARNING, Finding, make
+from reviewer.kb import ReviewContext
+
+ID = "duplication"
+TITLE = "Duplicate/redundancy"
+RULES = {
+    "duplication.duplicate": ERROR,
+    "duplication.possible-duplicate": WARNING,
+}
+DEFAULTS = {
+    "error_threshold": 95,
+    "warning_threshold": 85,
+    "description_threshold": 90,
+    "candidates": 3,
+}
+
+
+def prepare(ctx: ReviewContext, options: dict) -> dict[str, list]:
+    """Score every claim under review against the existing claims and the earlier ones of the change."""
+    exclude = ctx.change_paths | set(ctx.removed)
+    existing = ctx.base.title_entries(exclude)
+    pool = [(e.path, e.title, e.description) for e in existing]
+    titles = [normalize_name(t) for _, t, _ in pool]
+    descriptions = [normalize_name(d) for _, _, d in pool]
+    results: dict[str, list] = {}
+    for claim in sorted(ctx.change, key=lambda c: c.path):
+        results[claim.path] = _candidates(claim, pool, titles, descriptions, options)
+        pool.append((claim.path, claim.title, claim.field_text("description")))
+        titles.append(normalize_name(claim.title))
+        descriptions.append(normalize_name(claim.field_text("description")))
+    return results
+
+
+def _candidates(claim: Claim, pool: list, titles: list[str], descriptions: list[str],
+                options: dict) -> list[dict]:
+    found: dict[int, dict] = {}
+    title = normalize_name(claim.title)
+    if title:
+        for _, score, i in process.extract(title, titles, scorer=fuzz.token_sort_ratio,
+                                           limit=options["candidates"],
+                                           score_cutoff=options["warning_threshold"]):
+            found[i] = {"path": pool[i][0], "title": pool[i][1], "title_score": round(score, 1)}
+    description = normalize_name(claim.field_text("description"))
+    if len(description.split()) >= 5:
+        for _, score, i in process.extract(description, descriptions, scorer=fuzz.ratio,
+                                           limit=options["candidates"],
+                                           score_cutoff=options["description_threshold"]):
+            entry = found.setdefault(i, {"path": pool[i][0], "title": pool[i][1],
+                                         "title_score": round(fuzz.token_sort_ratio(
+                                             title, titles[i]), 1)})
+            entry["description_score"] = round(score, 1)
+    ranked = sorted(found.values(), key=lambda e: (-e["title_score"], e["path"]))
+    return ranked[: options["candidates"]]
+
+
+def validate(claim: Claim, ctx: ReviewContext, options: dict) -> Iterator[Finding]:
+    candidates = ctx.state.get(ID, {}).get(claim.path, [])
+    if not candidates:
+        return
+    best = candidates[0]
+    line = claim.title_line or 1
+    if best["title_score"] >= options["error_threshold"]:
+        yield make(ID, "duplicate", claim.path, line,
+                   f"title duplicates the existing claim '{best['path']}' "
+                   f"(similarity {best['title_score']:.0f} >= {options['error_threshold']})",
+                   "add this evidence to the existing claim instead, or sharpen the title "
+                   "to say what is new", duplicate_of=best["path"], candidates=candidates)
+        return
+    score = best.get("description_score", best["title_score"])
+    what = "description" if "description_score" in best else "title"
+    yield make(ID, "possible-duplicate", claim.path, line,
+               f"{what} is close to the existing claim '{best['path']}' (similarity {score:.0f})",
+               "check that this says something the existing claim does not; link to it if related",
+               candidates=candidates)

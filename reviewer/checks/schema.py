@@ -1,0 +1,251 @@
+"""schema: the frontmatter is present, parses, and holds the fields a claim needs.
+
+What it checks
+    The file opens with a closed YAML frontmatter block that is a mapping; the
+    rubric's required fields are there and not blank; `type` is the claim type;
+    `domain` and `confidence` take allowed values (the closest valid value is
+    suggested); date fields are ISO dates (YYYY-MM-DD) and not in the future;
+    list fields are lists of strings; fields the rubric does not know are noted;
+    an H1 title exists and matches the file name.
+
+Why it matters
+    Every other check and every tool downstream reads these fields. A claim with
+    a mistyped confidence or a missing source silently drops out of searches,
+    maps and calibration.
+
+Options
+    title_match: slug | verbatim | either | off (default either): how the H1
+        title must match the file name.
+    report_unknown_fields: report fields the rubric does not list (default true).
+    The fields, enums and date format come from the rubric's `schema:` section.
+
+Failing example
+    ---
+    type: insight
+    confidence: highly likely
+    created: 2031-02-30
+    ---
+
+Passing example
+    ---
+    type: claim
+    domain: soil-science
+    description: "Cover crops raise topsoil carbon by 0.3 t/ha/yr in temperate trials"
+    confidence: likely
+    source: "Poeplau and Don, meta-analysis of 139 plots, 2015"
+    created: 2026-03-01
+    ---
+    # Cover crops raise soil carbon in temperate cropland ...
+
+What the judge is asked
+    Whether the domain classification is accurate for the claim's content.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date, datetime
+
+from rapidfuzz import process
+
+from reviewer.claim import Claim, slugify
+from reviewer.findings import ERROR, INFO, WARNING, Finding, make
+from reviewer.kb import ReviewContext
+
+ID = "schema"
+TITLE = "Schema"
+RULES = {
+    "schema.no-frontmatter": ERROR,
+    "schema.unclosed-frontmatter": ERROR,
+    "schema.invalid-yaml": ERROR,
+    "schema.unsafe-yaml": ERROR,
+    "schema.not-a-mapping": ERROR,
+    "schema.invalid-encoding": ERROR,
+    "schema.binary-file": ERROR,
+    "schema.file-too-large": ERROR,
+    "schema.missing-field": ERROR,
+    "schema.empty-field": ERROR,
+    "schema.not-a-string": ERROR,
+    "schema.wrong-type": ERROR,
+    "schema.invalid-domain": ERROR,
+    "schema.invalid-confidence": ERROR,
+    "schema.invalid-date": ERROR,
+    "schema.future-date": ERROR,
+    "schema.not-a-list": ERROR,
+    "schema.invalid-secondary-domain": WARNING,
+    "schema.unknown-field": INFO,
+    "schema.missing-title": WARNING,
+    "schema.title-mismatch": WARNING,
+}
+DEFAULTS = {"title_match": "either", "report_unknown_fields": True}
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+STRING_FIELDS = ("type", "domain", "description", "confidence", "source")
+
+
+def validate(claim: Claim, ctx: ReviewContext, options: dict) -> Iterator[Finding]:
+    yield from claim.problems
+    if claim.frontmatter is None:
+        return
+    spec = ctx.rubric.schema
+    yield from _required(claim, spec)
+    yield from _strings(claim)
+    yield from _type(claim, spec)
+    yield from _enums(claim, spec)
+    yield from _dates(claim, spec, ctx.today)
+    yield from _lists(claim, spec)
+    if options["report_unknown_fields"]:
+        yield from _unknown(claim, spec)
+    yield from _title(claim, options["title_match"])
+
+
+def _f(claim: Claim, rule: str, line: int, message: str, hint: str, **extras) -> Finding:
+    return make(ID, rule, claim.path, line, message, hint, **extras)
+
+
+def _required(claim: Claim, spec: dict) -> Iterator[Finding]:
+    last_line = max(claim.key_lines.values(), default=1)
+    for name in spec["required"]:
+        value = claim.fm.get(name)
+        if name not in claim.fm or value is None:
+            yield _f(claim, "missing-field", last_line, f"required field '{name}' is missing",
+                     f"add '{name}:' to the frontmatter", field=name)
+        elif isinstance(value, str) and not value.strip() or value in ([], {}):
+            yield _f(claim, "empty-field", claim.line_of(name), f"required field '{name}' is empty",
+                     f"give '{name}' a value", field=name)
+
+
+def _strings(claim: Claim) -> Iterator[Finding]:
+    for name in STRING_FIELDS:
+        value = claim.fm.get(name)
+        if value is not None and not isinstance(value, str):
+            yield _f(claim, "not-a-string", claim.line_of(name),
+                     f"field '{name}' should be text, got a YAML {type(value).__name__}",
+                     f"write '{name}' as a single quoted string", field=name)
+
+
+def _type(claim: Claim, spec: dict) -> Iterator[Finding]:
+    value = claim.fm.get("type")
+    if isinstance(value, str) and value.strip() and value != spec["type"]:
+        yield _f(claim, "wrong-type", claim.line_of("type"),
+                 f"'type: {value}' is not '{spec['type']}', yet the file sits where claims live",
+                 f"set 'type: {spec['type']}', or move the note out of the claim folders",
+                 field="type", value=value)
+
+
+def _enums(claim: Claim, spec: dict) -> Iterator[Finding]:
+    domain = claim.fm.get("domain")
+    if isinstance(domain, str) and domain.strip():
+        yield from _enum(claim, "domain", domain, spec["domains"], "invalid-domain")
+    level = claim.fm.get("confidence")
+    if isinstance(level, str) and level.strip():
+        yield from _enum(claim, "confidence", level, spec["confidence"], "invalid-confidence")
+    secondary = claim.fm.get("secondary_domains")
+    if isinstance(secondary, list) and spec["domains"]:
+        for item in secondary:
+            if isinstance(item, str) and item not in spec["domains"]:
+                yield _f(claim, "invalid-secondary-domain", claim.line_of("secondary_domains"),
+                         f"secondary domain '{item}' is not one of the rubric's domains",
+                         _closest_hint(item, spec["domains"]), field="secondary_domains",
+                         value=item, suggestion=_closest(item, spec["domains"]))
+
+
+def _enum(claim: Claim, name: str, value: str, allowed: list, rule: str) -> Iterator[Finding]:
+    if allowed and value in allowed:
+        return
+    if not allowed:  # a generic rubric accepts any lowercase slug
+        if SLUG.match(value):
+            return
+        suggestion = slugify(value)
+        yield _f(claim, rule, claim.line_of(name), f"{name} '{value}' is not a lowercase slug",
+                 f"write it as '{suggestion}'", field=name, value=value, suggestion=suggestion)
+        return
+    suggestion = _closest(value, allowed)
+    yield _f(claim, rule, claim.line_of(name),
+             f"{name} '{value}' is not one of: {', '.join(map(str, allowed))}",
+             _closest_hint(value, allowed), field=name, value=value, suggestion=suggestion)
+
+
+def _closest(value: str, allowed: list) -> str | None:
+    found = process.extractOne(value.lower(), [str(a) for a in allowed])
+    return found[0] if found and found[1] >= 50 else None
+
+
+def _closest_hint(value: str, allowed: list) -> str:
+    best = _closest(value, allowed)
+    return f"did you mean '{best}'?" if best else "use one of the allowed values"
+
+
+def _dates(claim: Claim, spec: dict, today: date) -> Iterator[Finding]:
+    for name in spec["date_fields"]:
+        if claim.fm.get(name) is None:
+            continue
+        value = claim.fm[name]
+        parsed = _as_date(value)
+        line = claim.line_of(name)
+        if parsed is None:
+            yield _f(claim, "invalid-date", line, f"{name} '{value}' is not an ISO date",
+                     "write it as YYYY-MM-DD, for example 2026-03-14", field=name)
+        elif parsed > today:
+            yield _f(claim, "future-date", line,
+                     f"{name} {parsed.isoformat()} is in the future (today is {today.isoformat()})",
+                     "use the date the claim was actually written or evaluated", field=name)
+
+
+def _as_date(value: object) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _lists(claim: Claim, spec: dict) -> Iterator[Finding]:
+    for name in spec["list_fields"]:
+        value = claim.fm.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            got = type(value).__name__ if not isinstance(value, list) else "list with non-text items"
+            yield _f(claim, "not-a-list", claim.line_of(name),
+                     f"field '{name}' should be a list of strings, got a {got}",
+                     f"write it as '{name}:' followed by '  - \"...\"' lines", field=name)
+
+
+def _unknown(claim: Claim, spec: dict) -> Iterator[Finding]:
+    known = set(spec["required"]) | set(spec["optional"]) | set(spec["date_fields"]) \
+        | set(spec["list_fields"])
+    for name in claim.fm:
+        if name not in known:
+            yield _f(claim, "unknown-field", claim.line_of(name),
+                     f"field '{name}' is not in the rubric's schema",
+                     "remove it, or list it under schema.optional in the rubric", field=name)
+
+
+def _title(claim: Claim, mode: str) -> Iterator[Finding]:
+    if mode == "off":
+        return
+    if claim.title_line is None:
+        yield _f(claim, "missing-title", claim.body_line,
+                 "the body has no H1 title ('# ...') stating the claim",
+                 f"add '# {claim.stem}' as the first line of the body")
+        return
+    verbatim = _loose(claim.title) == _loose(claim.stem)
+    slug = slugify(claim.title) == slugify(claim.stem)
+    ok = {"verbatim": verbatim, "slug": slug, "either": verbatim or slug}.get(mode, True)
+    if not ok:
+        yield _f(claim, "title-mismatch", claim.title_line,
+                 f"H1 title '{claim.title}' does not match the file name '{claim.stem}.md'",
+                 "rename the file or edit the title so links by title resolve",
+                 title=claim.title)
+
+
+def _loose(text: str) -> str:
+    """Titles may keep punctuation that file names cannot hold."""
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())

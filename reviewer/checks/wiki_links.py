@@ -1,0 +1,125 @@
+"""wiki_links: every `[[link]]` resolves to a note of the knowledge base.
+
+What it checks
+    Each wiki link of the body (`[[target]]`, `[[target|alias]]`,
+    `[[target#heading]]`, `![[embed]]`; code is ignored) resolves the way
+    Obsidian resolves it: by file name without `.md`, case-insensitively, with
+    or without a folder prefix. Notes added by the same change count. A broken
+    link names the closest existing notes; a name shared by several notes is
+    ambiguous; a link that climbs out of the repository (`[[../../x]]`) is
+    broken and never read. Entries of the `reference_fields` lists
+    (`depends_on`) should name existing notes too. In `diff`, a change that
+    deletes or renames a note also reports the links elsewhere that it breaks.
+
+Why it matters
+    Links are the knowledge base's reasoning graph. A broken link is an argument
+    with a missing premise, and it rots silently.
+
+Options
+    suggestions (3): how many close notes a broken-link message names.
+    suggestion_cutoff (60): the least similarity for a suggestion.
+    reference_fields ([depends_on]): frontmatter lists whose entries name notes.
+
+Failing example
+    Since [[bus lanes cut comute times]], ...   (misspelled)
+
+Passing example
+    Since [[Bus lanes cut commute times]], ...
+
+What the judge is asked
+    Nothing: link resolution is exact. The judge sees the titles of linked notes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from reviewer.claim import Claim
+from reviewer.findings import ERROR, WARNING, Finding, make
+from reviewer.kb import AMBIGUOUS, MISSING, OUTSIDE, ReviewContext
+
+ID = "wiki_links"
+TITLE = "Wiki links"
+RULES = {
+    "wiki_links.broken-link": ERROR,
+    "wiki_links.link-outside-kb": ERROR,
+    "wiki_links.ambiguous-link": WARNING,
+    "wiki_links.unresolved-reference": WARNING,
+    "wiki_links.link-broken-by-change": ERROR,
+}
+DEFAULTS = {"suggestions": 3, "suggestion_cutoff": 60, "reference_fields": ["depends_on"]}
+
+
+def validate(claim: Claim, ctx: ReviewContext, options: dict) -> Iterator[Finding]:
+    for link in claim.links:
+        yield from _check_link(claim.path, link.target, link.raw, link.line, link.column,
+                               ctx, options)
+    for name in options["reference_fields"]:
+        yield from _references(claim, name, ctx, options)
+
+
+def _check_link(path: str, target: str, raw: str, line: int, column: int | None,
+                ctx: ReviewContext, options: dict) -> Iterator[Finding]:
+    found = ctx.kb.resolve(target, path)
+    if found.status == OUTSIDE:
+        yield make(ID, "link-outside-kb", path, line,
+                   f"link {raw} points outside the knowledge base",
+                   "link to a note inside the repository by its name", target=target)
+    elif found.status == MISSING:
+        suggestions = _suggest(target, ctx, options)
+        also = f"; closest: {', '.join(suggestions)}" if suggestions else ""
+        hint = f"did you mean [[{suggestions[0]}]]?" if suggestions else \
+            "create the note, or remove the link"
+        yield make(ID, "broken-link", path, line,
+                   f"link {raw} resolves to no note{also}", hint, target=target,
+                   suggestions=suggestions, column=column)
+    elif found.status == AMBIGUOUS:
+        yield make(ID, "ambiguous-link", path, line,
+                   f"link {raw} matches {len(found.paths)} notes: {', '.join(found.paths)}",
+                   "add the folder to the link, e.g. [[" + found.paths[0][:-3] + "]]",
+                   target=target, candidates=found.paths)
+
+
+def _suggest(target: str, ctx: ReviewContext, options: dict) -> list[str]:
+    if not target.strip() or options["suggestions"] <= 0:
+        return []
+    return ctx.kb.suggest(target, options["suggestions"], options["suggestion_cutoff"])
+
+
+def _references(claim: Claim, name: str, ctx: ReviewContext, options: dict) -> Iterator[Finding]:
+    values = claim.fm.get(name)
+    if not isinstance(values, list):
+        return
+    for value in values:
+        if not isinstance(value, str) or not value.strip():
+            continue
+        target = value.strip()
+        if target.startswith("[[") and target.endswith("]]"):
+            target = target[2:-2].split("|")[0].split("#")[0]
+        if ctx.kb.resolve(target, claim.path).status == MISSING:
+            suggestions = _suggest(target, ctx, options)
+            hint = f"did you mean '{suggestions[0]}'?" if suggestions else \
+                "name an existing note exactly, or drop the entry"
+            yield make(ID, "unresolved-reference", claim.path, claim.line_of(name),
+                       f"{name} entry '{_clip(target)}' names no note of the knowledge base",
+                       hint, target=target, suggestions=suggestions)
+
+
+def broken_by_change(ctx: ReviewContext) -> list[Finding]:
+    """Links in notes outside the change that the change's deletions and renames break."""
+    if not ctx.removed:
+        return []
+    changed = ctx.change_paths
+    findings = []
+    for note, link in ctx.kb.links_to(set(ctx.removed)):
+        if note in changed or ctx.kb.resolve(link.target, note).status != MISSING:
+            continue
+        findings.append(make(ID, "link-broken-by-change", note, link.line,
+                             f"link {link.raw} breaks: this change deletes or renames its note",
+                             "update the link to the note's new name, or restore the note",
+                             target=link.target))
+    return findings
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

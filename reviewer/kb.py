@@ -1,0 +1,195 @@
+"""The knowledge-base index: every note listed once, links resolved the way Obsidian does."""
+
+from __future__ import annotations
+
+import posixpath
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from rapidfuzz import fuzz, process
+
+from reviewer.claim import Claim, normalize_name
+from reviewer.globs import matches
+from reviewer.parse import parse_claim
+
+if TYPE_CHECKING:
+    from reviewer.rubric import Rubric
+
+OK, MISSING, AMBIGUOUS, OUTSIDE = "ok", "missing", "ambiguous", "outside"
+
+
+@dataclass
+class Resolution:
+    status: str
+    paths: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TitleEntry:
+    """One existing claim as the duplicate search sees it."""
+
+    path: str
+    title: str
+    description: str
+    first_paragraph: str
+
+
+class KnowledgeBase:
+    """Indexes a file source once; parses notes lazily and at most once each."""
+
+    def __init__(self, source: Any, rubric: Rubric):
+        self.source = source
+        self.rubric = rubric
+        all_paths = [p for p in source.paths() if not matches(p, rubric.files_exclude)]
+        self.notes = [p for p in all_paths
+                      if p.lower().endswith(".md") and matches(p, rubric.files_include)]
+        self._by_name: dict[str, list[str]] = defaultdict(list)
+        self._by_path: dict[str, str] = {}
+        for path in self.notes:
+            self._index(path)
+        self._files = {p.lower(): p for p in all_paths}  # attachments: [[diagram.png]]
+        self._parsed: dict[str, Claim] = {}
+        self._names: tuple[list[str], list[str]] | None = None
+        self._suggested: dict[tuple, list[str]] = {}
+
+    def _index(self, path: str) -> None:
+        key = path[:-3].lower()
+        self._by_path[key] = path
+        self._by_name[key.rsplit("/", 1)[-1].strip()].append(path)
+        self._names = None
+
+    def add(self, path: str, claim: Claim | None = None) -> None:
+        """Make a note of the change resolvable, even when it lies outside the tree."""
+        if path[:-3].lower() not in self._by_path:
+            self.notes.append(path)
+            self._index(path)
+        if claim is not None:
+            self._parsed[path] = claim
+
+    def __contains__(self, path: str) -> bool:
+        return path in self._parsed or path[:-3].lower() in self._by_path
+
+    # -- parsing -------------------------------------------------------------
+    def claim(self, path: str) -> Claim:
+        if path not in self._parsed:
+            self._parsed[path] = parse_claim(path, self.source.read(path),
+                                             self.rubric.max_file_bytes)
+        return self._parsed[path]
+
+    def prefetch(self, paths: list[str]) -> None:
+        if hasattr(self.source, "prefetch"):
+            self.source.prefetch([p for p in paths if p not in self._parsed])
+
+    def is_claim(self, path: str, claim: Claim | None = None) -> bool:
+        """The rubric's call: under a claim path, or any file that says `type: claim`."""
+        if matches(path, self.rubric.claims_exclude):
+            return False
+        if self.rubric.claims_paths and matches(path, self.rubric.claims_paths):
+            return True
+        claim = claim or self.claim(path)
+        return claim.fm.get("type") == self.rubric.claim_type
+
+    def claim_paths(self) -> list[str]:
+        self.prefetch(self.notes)
+        return [p for p in self.notes if self.is_claim(p)]
+
+    # -- links ---------------------------------------------------------------
+    def resolve(self, target: str, source: str | None = None) -> Resolution:
+        """Resolve a link target; `source` (the linking note) breaks ties the way Obsidian
+        does, preferring a note in the same folder."""
+        found = self._resolve(target)
+        if found.status == AMBIGUOUS and source is not None:
+            folder = source.rsplit("/", 1)[0] if "/" in source else ""
+            near = [p for p in found.paths if (p.rsplit("/", 1)[0] if "/" in p else "") == folder]
+            if len(near) == 1:
+                return Resolution(OK, near)
+        return found
+
+    def _resolve(self, target: str) -> Resolution:
+        target = target.strip().replace("\\", "/")
+        if not target:
+            return Resolution(MISSING)
+        if target.startswith("/"):
+            target = target.lstrip("/")
+        normal = posixpath.normpath(target)
+        if normal == ".." or normal.startswith("../"):
+            return Resolution(OUTSIDE)
+        key = normal.lower()
+        if key.endswith(".md"):
+            key = key[:-3]
+        elif "." in key.rsplit("/", 1)[-1] and key in self._files:
+            return Resolution(OK, [self._files[key]])
+        if "/" in key:
+            return self._resolve_path(key)
+        return self._found(self._by_name.get(key.strip(), []))
+
+    def _resolve_path(self, key: str) -> Resolution:
+        if key in self._by_path:
+            return Resolution(OK, [self._by_path[key]])
+        name = key.rsplit("/", 1)[-1]
+        return self._found([p for p in self._by_name.get(name, [])
+                            if p[:-3].lower().endswith("/" + key)])
+
+    @staticmethod
+    def _found(paths: list[str]) -> Resolution:
+        if not paths:
+            return Resolution(MISSING)
+        return Resolution(OK if len(paths) == 1 else AMBIGUOUS, sorted(paths))
+
+    def suggest(self, target: str, limit: int = 3, cutoff: float = 60) -> list[str]:
+        """The note names closest to a broken link target."""
+        key = (target, limit, cutoff)
+        if key not in self._suggested:
+            if self._names is None:
+                names = sorted({p.rsplit("/", 1)[-1][:-3] for p in self.notes})
+                self._names = (names, [normalize_name(n) for n in names])
+            names, normalized = self._names
+            query = normalize_name(target.rsplit("/", 1)[-1])
+            found = process.extract(query, normalized, scorer=fuzz.token_sort_ratio,
+                                    limit=limit, score_cutoff=cutoff)
+            best = found[0][1] if found else 0
+            # keep only near-ties of the best match: a far second guess misleads
+            self._suggested[key] = [names[i] for _n, score, i in found if score >= best - 10]
+        return self._suggested[key]
+
+    def links_to(self, paths: set[str]) -> list[tuple[str, Any]]:
+        """Every (note, link) elsewhere in the base whose link resolves to one of `paths`."""
+        names = {p[:-3].lower().rsplit("/", 1)[-1] for p in paths}
+        self.prefetch(self.notes)
+        hits = []
+        for note in self.notes:
+            for link in self.claim(note).links:
+                last = link.target.lower().removesuffix(".md").rsplit("/", 1)[-1].strip()
+                if last in names:
+                    hits.append((note, link))
+        return hits
+
+    # -- duplicate search ----------------------------------------------------
+    def title_entries(self, exclude: set[str]) -> list[TitleEntry]:
+        entries = []
+        for path in self.claim_paths():
+            if path in exclude:
+                continue
+            claim = self.claim(path)
+            entries.append(TitleEntry(path, claim.title, claim.field_text("description"),
+                                      claim.first_paragraph()))
+        return entries
+
+
+@dataclass
+class ReviewContext:
+    """What every check may read: the trees, the change, the rubric, today's date."""
+
+    kb: KnowledgeBase  # links resolve against this tree (HEAD, or the folder)
+    base: KnowledgeBase  # duplicates are searched in this tree
+    change: list[Claim]
+    rubric: Rubric
+    today: date
+    removed: list[str] = field(default_factory=list)  # notes the change deletes or renames away
+    state: dict[str, Any] = field(default_factory=dict)  # per-check precomputed data
+
+    @property
+    def change_paths(self) -> set[str]:
+        return {c.path for c in self.change}

@@ -1,0 +1,29 @@
+"""The JSON contract other tools parse. Change it only by adding fields."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from reviewer import __version__
+from reviewer.engine import Review
+
+
+def review_dict(review: Review) -> dict[str, Any]:
+    return {
+        "version": __version__,
+        "verdict": review.verdict,
+        "reviewer": {"name": review.rubric.reviewer_name, "key": review.rubric.reviewer_key},
+        "rubric": {"files": review.rubric.origin, "digest": review.rubric.digest()},
+        "files": [
+            {"path": report.path, "findings": [f.to_dict() for f in report.findings]}
+            for report in review.files
+        ],
+        "summary": review.summary(),
+        "judge": review.judge,
+        "notes": review.notes,
+    }
+
+
+def render_json(review: Review) -> str:
+    return json.dumps(review_dict(review), indent=2, ensure_ascii=False, default=str) + "\n"

@@ -1,0 +1,116 @@
+"""The review body as posted on a pull request; the verdict marker is its last line."""
+
+from __future__ import annotations
+
+from reviewer import __version__
+from reviewer.checks import CHECKS
+from reviewer.engine import APPROVE, Review
+from reviewer.findings import ERROR, INFO, WARNING, Finding
+from reviewer.render.safe import code, inline
+
+ICONS = {ERROR: "❌", WARNING: "⚠️", INFO: "ℹ️"}
+LIST_PASSING_UP_TO = 10
+
+
+def marker(key: str, verdict: str) -> str:
+    return f"<!-- VERDICT:{key}:{verdict} -->"
+
+
+def render_markdown(review: Review, max_chars: int | None = None) -> str:
+    head = _header(review)
+    sections = [_section(i, module, review) for i, module in enumerate(CHECKS, start=1)]
+    tail = [_footer(review), "", marker(review.rubric.reviewer_key, review.verdict)]
+    body = "\n".join([*head, *sections, *tail])
+    if max_chars is not None and len(body) > max_chars:
+        body = _shrink(review, head, tail, max_chars)
+    return body + "\n"
+
+
+def _header(review: Review) -> list[str]:
+    s = review.summary()
+    counts = s["by_severity"]
+    verdict = "approved ✅" if review.verdict == APPROVE else "changes requested ❌"
+    extra = ""
+    if s.get("skipped"):
+        extra += f", {s['skipped']} non-claim files skipped"
+    if s.get("deleted"):
+        extra += f", {s['deleted']} deleted"
+    lines = [f"## {inline(review.rubric.reviewer_name)} review: {verdict}", "",
+             f"Reviewed **{s['reviewed']}** claim files{extra}: **{counts[ERROR]}** errors, "
+             f"{counts[WARNING]} warnings, {counts[INFO]} notes."]
+    lines.extend(f"\n> {inline(note, 1000)}" for note in review.notes)
+    return [*lines, ""]
+
+
+def _section(number: int, module, review: Review) -> str:
+    lines = [f"### {number}. {module.TITLE}", ""]
+    if not review.rubric.check_enabled(module.ID):
+        return "\n".join([*lines, "_Disabled by the rubric._", ""])
+    passed = []
+    for report in review.files:
+        found = [f for f in report.findings if f.check == module.ID]
+        if not found:
+            if report.claim is not None:
+                passed.append(report.path)
+            continue
+        worst = min(found, key=lambda f: {ERROR: 0, WARNING: 1, INFO: 2}[f.severity]).severity
+        lines.append(f"- {ICONS[worst]} {code(report.path)}")
+        lines.extend(_finding(f) for f in found)
+    lines.extend(_passed(passed))
+    lines.extend(_judge_notes(module.ID, review))
+    return "\n".join([*lines, ""])
+
+
+def _finding(f: Finding) -> str:
+    hint = f" Fix: {inline(f.hint)}." if f.hint else ""
+    hint = hint.replace("?.", "?")
+    return f"  - **{f.severity}** {code(f.rule)} (line {f.line}): {inline(f.message)}.{hint}"
+
+
+def _passed(paths: list[str]) -> list[str]:
+    if not paths:
+        return []
+    if len(paths) <= LIST_PASSING_UP_TO:
+        return [f"- ✅ {code(p)} passed" for p in paths]
+    return [f"- ✅ {len(paths)} files passed"]
+
+
+def _judge_notes(check_id: str, review: Review) -> list[str]:
+    """Judge reasoning for this criterion, when the judge ran (see reviewer/judge)."""
+    notes = (review.judge or {}).get("notes", {}).get(check_id, [])
+    lines = []
+    for note in notes:
+        verdict = inline(note.get("verdict", ""))
+        lines.append(f"- 🧑‍⚖️ {code(note['path'])} judge: **{verdict}**: "
+                     f"{inline(note.get('rationale', ''), 500)}")
+    return lines
+
+
+def _footer(review: Review) -> str:
+    parts = [f"claim-review {__version__}", f"rubric {review.rubric.digest()}"]
+    judge = review.judge or {}
+    if judge.get("ran"):
+        usage = judge.get("usage", {})
+        parts.append(f"judge {inline(judge.get('model', ''))}: {judge.get('requests', 0)} requests, "
+                     f"{usage.get('input_tokens', 0)} in / {usage.get('output_tokens', 0)} out "
+                     f"tokens, {usage.get('cache_read_input_tokens', 0)} cache reads, "
+                     f"~${judge.get('cost_usd', 0):.4f}")
+    elif judge.get("reason"):
+        parts.append(f"judge did not run: {inline(judge['reason'])}")
+    return "---\n<sub>" + " · ".join(parts) + "</sub>"
+
+
+def _shrink(review: Review, head: list[str], tail: list[str], max_chars: int) -> str:
+    """Keep the errors and the marker; summarise the rest."""
+    budget = max_chars - len("\n".join(head + tail)) - 400
+    lines, omitted = ["### Errors", ""], 0
+    for f in review.findings:
+        line = f"- {code(f.path)} " + _finding(f).strip()[2:]
+        if f.severity == ERROR and budget - len(line) > 0:
+            lines.append(line)
+            budget -= len(line) + 1
+        else:
+            omitted += 1
+    lines += ["", f"_{omitted} more findings omitted; run `claim-review diff` locally "
+                  "for the full list._", ""]
+    return "\n".join([*head, *lines, *tail])

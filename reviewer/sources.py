@@ -1,0 +1,100 @@
+"""Where files come from: a folder on disk or a git tree. Both list relative POSIX paths."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from reviewer.globs import matches
+
+PRUNED_DIRS = {".git", "node_modules", ".obsidian", "__pycache__", ".venv"}
+
+
+class SourceError(Exception):
+    """A folder or git revision that cannot be read: a usage error, exit 2."""
+
+
+class DirSource:
+    def __init__(self, root: Path, exclude: list[str] = ()):  # type: ignore[assignment]
+        self.root = root.resolve()
+        self.exclude = list(exclude)
+        if not self.root.is_dir():
+            raise SourceError(f"knowledge base folder not found: {root}")
+
+    def paths(self) -> list[str]:
+        found: list[str] = []
+        for folder, dirs, files in os.walk(self.root):
+            rel_dir = os.path.relpath(folder, self.root).replace(os.sep, "/")
+            prefix = "" if rel_dir == "." else rel_dir + "/"
+            dirs[:] = sorted(d for d in dirs if d not in PRUNED_DIRS
+                             and not matches(prefix + d + "/", self.exclude))
+            found.extend(prefix + f for f in files)
+        return sorted(found)
+
+    def read(self, path: str) -> bytes:
+        return (self.root / path).read_bytes()
+
+    def label(self) -> str:
+        return str(self.root)
+
+
+def git(repo: Path, *args: str, input_bytes: bytes | None = None) -> bytes:
+    try:
+        done = subprocess.run(["git", "-C", str(repo), *args], input=input_bytes,
+                              capture_output=True, check=False)
+    except FileNotFoundError as exc:
+        raise SourceError("git is not installed or not on PATH") from exc
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise SourceError(f"git {' '.join(args[:3])} failed: {message[-1] if message else ''}")
+    return done.stdout
+
+
+class GitTreeSource:
+    """The files of one commit, read from git objects (never the working tree)."""
+
+    def __init__(self, repo: Path, ref: str):
+        self.repo = repo
+        self.ref = ref
+        self.commit = git(repo, "rev-parse", "--verify", "--quiet", ref + "^{commit}").decode().strip()
+        self._blobs: dict[str, str] = {}
+        self._cache: dict[str, bytes] = {}
+        out = git(repo, "ls-tree", "-r", "-z", "--full-tree", self.commit)
+        for entry in out.split(b"\0"):
+            if not entry:
+                continue
+            meta, _, name = entry.partition(b"\t")
+            mode, kind, sha = meta.decode().split()
+            if kind == "blob" and mode != "120000":  # symlinks are never followed
+                self._blobs[name.decode("utf-8", "replace")] = sha
+
+    def paths(self) -> list[str]:
+        return sorted(p for p in self._blobs if not any(
+            part in PRUNED_DIRS for part in p.split("/")[:-1]))
+
+    def blob(self, path: str) -> str | None:
+        return self._blobs.get(path)
+
+    def read(self, path: str) -> bytes:
+        if path not in self._cache:
+            self.prefetch([path])
+        return self._cache[path]
+
+    def prefetch(self, paths: list[str]) -> None:
+        """Read many blobs with one `git cat-file --batch` process."""
+        wanted = [p for p in paths if p not in self._cache and p in self._blobs]
+        if not wanted:
+            return
+        request = "".join(self._blobs[p] + "\n" for p in wanted).encode()
+        out = git(self.repo, "cat-file", "--batch", input_bytes=request)
+        pos = 0
+        for path in wanted:
+            header_end = out.index(b"\n", pos)
+            size = int(out[pos:header_end].split()[2])
+            start = header_end + 1
+            self._cache[path] = out[start:start + size]
+            pos = start + size + 1
+
+    def label(self) -> str:
+        return f"{self.ref} ({self.commit[:12]})"
