@@ -39,7 +39,8 @@ def from_paths(kb_root: Path, args: list[Path], rubric: Rubric) -> Change:
     skipped: list[str] = []
     if not args:
         claims = [kb.claim(p) for p in kb.claim_paths()]
-        skipped = [p for p in kb.notes if p not in {c.path for c in claims}]
+        chosen = {c.path for c in claims}
+        skipped = [p for p in kb.notes if p not in chosen]
     for arg in args:
         if arg.is_dir():
             for file in sorted(_markdown_under(arg, rubric)):

@@ -77,5 +77,11 @@ def normalize_name(name: str) -> str:
     return " ".join(name.split())
 
 
+def comparable(text: str) -> str:
+    """Normalised words in sorted order: `fuzz.ratio` on these is a token-sort ratio
+    computed once per string instead of once per pair."""
+    return " ".join(sorted(normalize_name(text).split()))
+
+
 def slugify(title: str) -> str:
     return "-".join(re.sub(r"[^\w\s-]", "", title.lower()).replace("_", " ").split())

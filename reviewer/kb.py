@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from rapidfuzz import fuzz, process
 
-from reviewer.claim import Claim, normalize_name
+from reviewer.claim import Claim, comparable
 from reviewer.globs import matches
 from reviewer.parse import parse_claim
 
@@ -144,10 +144,10 @@ class KnowledgeBase:
         if key not in self._suggested:
             if self._names is None:
                 names = sorted({p.rsplit("/", 1)[-1][:-3] for p in self.notes})
-                self._names = (names, [normalize_name(n) for n in names])
+                self._names = (names, [comparable(n) for n in names])
             names, normalized = self._names
-            query = normalize_name(target.rsplit("/", 1)[-1])
-            found = process.extract(query, normalized, scorer=fuzz.token_sort_ratio,
+            query = comparable(target.rsplit("/", 1)[-1])
+            found = process.extract(query, normalized, scorer=fuzz.ratio,
                                     limit=limit, score_cutoff=cutoff)
             best = found[0][1] if found else 0
             # keep only near-ties of the best match: a far second guess misleads

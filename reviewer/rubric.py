@@ -194,7 +194,7 @@ def _validate(layer: dict[str, Any], default: dict[str, Any], origin: str, where
 
 
 def _is_free(path: tuple) -> bool:
-    return any(len(path) == len(p) and all(a in ("*", b) for a, b in zip(p, path))
+    return any(len(path) == len(p) and all(a in ("*", b) for a, b in zip(p, path, strict=True))
                for p in FREE_MAPS)
 
 

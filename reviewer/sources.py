@@ -57,7 +57,8 @@ class GitTreeSource:
     def __init__(self, repo: Path, ref: str):
         self.repo = repo
         self.ref = ref
-        self.commit = git(repo, "rev-parse", "--verify", "--quiet", ref + "^{commit}").decode().strip()
+        self.commit = git(repo, "rev-parse", "--verify", "--quiet", ref + "^{commit}").decode()
+        self.commit = self.commit.strip()
         self._blobs: dict[str, str] = {}
         self._cache: dict[str, bytes] = {}
         out = git(repo, "ls-tree", "-r", "-z", "--full-tree", self.commit)

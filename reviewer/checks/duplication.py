@@ -35,7 +35,7 @@ from collections.abc import Iterator
 
 from rapidfuzz import fuzz, process
 
-from reviewer.claim import Claim, normalize_name
+from reviewer.claim import Claim, comparable
 from reviewer.findings import ERROR, WARNING, Finding, make
 from reviewer.kb import ReviewContext
 
@@ -54,37 +54,37 @@ DEFAULTS = {
 
 
 def prepare(ctx: ReviewContext, options: dict) -> dict[str, list]:
-    """Score every claim under review against the existing claims and the earlier ones of the change."""
+    """Score each claim under review against existing claims and earlier claims of the change."""
     exclude = ctx.change_paths | set(ctx.removed)
     existing = ctx.base.title_entries(exclude)
     pool = [(e.path, e.title, e.description) for e in existing]
-    titles = [normalize_name(t) for _, t, _ in pool]
-    descriptions = [normalize_name(d) for _, _, d in pool]
+    titles = [comparable(t) for _, t, _ in pool]
+    descriptions = [comparable(d) for _, _, d in pool]
     results: dict[str, list] = {}
     for claim in sorted(ctx.change, key=lambda c: c.path):
         results[claim.path] = _candidates(claim, pool, titles, descriptions, options)
         pool.append((claim.path, claim.title, claim.field_text("description")))
-        titles.append(normalize_name(claim.title))
-        descriptions.append(normalize_name(claim.field_text("description")))
+        titles.append(comparable(claim.title))
+        descriptions.append(comparable(claim.field_text("description")))
     return results
 
 
 def _candidates(claim: Claim, pool: list, titles: list[str], descriptions: list[str],
                 options: dict) -> list[dict]:
     found: dict[int, dict] = {}
-    title = normalize_name(claim.title)
+    title = comparable(claim.title)
     if title:
-        for _, score, i in process.extract(title, titles, scorer=fuzz.token_sort_ratio,
+        for _, score, i in process.extract(title, titles, scorer=fuzz.ratio,
                                            limit=options["candidates"],
                                            score_cutoff=options["warning_threshold"]):
             found[i] = {"path": pool[i][0], "title": pool[i][1], "title_score": round(score, 1)}
-    description = normalize_name(claim.field_text("description"))
+    description = comparable(claim.field_text("description"))
     if len(description.split()) >= 5:
         for _, score, i in process.extract(description, descriptions, scorer=fuzz.ratio,
                                            limit=options["candidates"],
                                            score_cutoff=options["description_threshold"]):
             entry = found.setdefault(i, {"path": pool[i][0], "title": pool[i][1],
-                                         "title_score": round(fuzz.token_sort_ratio(
+                                         "title_score": round(fuzz.ratio(
                                              title, titles[i]), 1)})
             entry["description_score"] = round(score, 1)
     ranked = sorted(found.values(), key=lambda e: (-e["title_score"], e["path"]))

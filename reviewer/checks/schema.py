@@ -212,7 +212,7 @@ def _lists(claim: Claim, spec: dict) -> Iterator[Finding]:
         if value is None:
             continue
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            got = type(value).__name__ if not isinstance(value, list) else "list with non-text items"
+            got = "list with non-text items" if isinstance(value, list) else type(value).__name__
             yield _f(claim, "not-a-list", claim.line_of(name),
                      f"field '{name}' should be a list of strings, got a {got}",
                      f"write it as '{name}:' followed by '  - \"...\"' lines", field=name)

@@ -90,7 +90,7 @@ def _is_placeholder(text: str, options: dict) -> bool:
     lowered = text.lower().strip(" .")
     if lowered in {p.lower() for p in options["placeholders"]}:
         return True
-    vague = {w.lower() for w in options["vague_words"]} | {p.lower() for p in options["placeholders"]}
+    vague = {w.lower() for w in [*options["vague_words"], *options["placeholders"]]}
     words = re.findall(r"[a-z/?-]+", lowered)
     return bool(words) and not _LINKISH.search(text) and not _YEAR.search(text) \
         and all(w in vague for w in words)

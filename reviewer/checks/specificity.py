@@ -57,9 +57,24 @@ DEFAULTS = {
     "min_new_words": 3,
 }
 
-AUXILIARIES = set(["is", "are", "was", "were", "be", "been", "being", "am", "has", "have", "had", "do", "does", "did", "can", "cannot", "will", "would", "shall", "should", "must", "may", "might", "could", "isn't", "aren't", "wasn't", "weren't", "hasn't", "haven't", "doesn't", "don't", "didn't", "can't", "won't", "wouldn't", "shouldn't", "couldn't", "mustn't"])
-COMMON_VERBS = set(["cause", "create", "drive", "make", "require", "need", "reduce", "increase", "enable", "prevent", "produce", "improve", "lower", "raise", "cut", "beat", "outperform", "fail", "win", "lose", "grow", "shrink", "become", "remain", "depend", "determine", "explain", "predict", "shape", "lead", "follow", "emerge", "collapse", "scale", "outcompete", "replace", "undermine", "amplify", "accelerate", "slow", "shift", "hold", "show", "prove", "suggest", "imply", "mean", "matter", "work", "beat", "erode", "compound", "fragment", "converge", "diverge", "concentrate", "capture", "extract", "deliver", "compress", "expand", "limit", "bound", "govern", "persist"])
-STOPWORDS = set(["a", "an", "the", "of", "in", "on", "at", "to", "for", "from", "by", "with", "and", "or", "but", "as", "is", "are", "was", "were", "be", "that", "this", "these", "those", "it", "its", "their", "there", "than", "then", "so", "because", "which", "who", "whom", "whose", "what", "when", "where", "while", "into", "onto", "over", "under", "about", "not", "no", "nor"])
+AUXILIARIES = frozenset("""
+is are was were be been being am has have had do does did can cannot will would shall should
+must may might could isn't aren't wasn't weren't hasn't haven't doesn't don't didn't can't
+won't wouldn't shouldn't couldn't mustn't
+""".split())
+COMMON_VERBS = frozenset("""
+cause create drive make require need reduce increase enable prevent produce improve lower
+raise cut beat outperform fail win lose grow shrink become remain depend determine explain
+predict shape lead follow emerge collapse scale outcompete replace undermine amplify
+accelerate slow shift hold show prove suggest imply mean matter work beat erode compound
+fragment converge diverge concentrate capture extract deliver compress expand limit bound
+govern persist
+""".split())
+STOPWORDS = frozenset("""
+a an the of in on at to for from by with and or but as is are was were be that this these
+those it its their there than then so because which who whom whose what when where while
+into onto over under about not no nor
+""".split())
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d[\d.,%]*")
 
 

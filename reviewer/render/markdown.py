@@ -91,7 +91,8 @@ def _footer(review: Review) -> str:
     judge = review.judge or {}
     if judge.get("ran"):
         usage = judge.get("usage", {})
-        parts.append(f"judge {inline(judge.get('model', ''))}: {judge.get('requests', 0)} requests, "
+        model = inline(judge.get("model", ""))
+        parts.append(f"judge {model}: {judge.get('requests', 0)} requests, "
                      f"{usage.get('input_tokens', 0)} in / {usage.get('output_tokens', 0)} out "
                      f"tokens, {usage.get('cache_read_input_tokens', 0)} cache reads, "
                      f"~${judge.get('cost_usd', 0):.4f}")
