@@ -9,7 +9,7 @@ import click
 
 from reviewer import __version__
 
-EXIT_APPROVE, EXIT_CHANGES, EXIT_USAGE = 0, 1, 2
+EXIT_APPROVE, EXIT_CHANGES, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 FORMATS = click.Choice(["text", "markdown", "json"])
 
 
@@ -92,15 +92,30 @@ def diff(repo: Path, base: str, head: str, rubric: Path | None, fmt: str, no_llm
     _finish(change, fmt, no_llm)
 
 
-def _finish(change, fmt: str, no_llm: bool) -> None:
-    from reviewer.engine import REQUEST_CHANGES, review
-    from reviewer.render import render
+def build_review(change, no_llm: bool):
+    """The one pipeline every command uses: deterministic checks, then the judge."""
+    from reviewer.engine import review
 
     result = review(change.ctx)
     result.stats.update(change.stats())
+    return result
+
+
+def exit_code(result) -> int:
+    from reviewer.engine import REQUEST_CHANGES
+
+    if result.incomplete is not None:
+        return EXIT_INCOMPLETE
+    return EXIT_CHANGES if result.verdict == REQUEST_CHANGES else EXIT_APPROVE
+
+
+def _finish(change, fmt: str, no_llm: bool) -> None:
+    from reviewer.render import render
+
+    result = build_review(change, no_llm)
     color = fmt == "text" and sys.stdout.isatty()
     click.echo(render(result, fmt, color=color), nl=False)
-    sys.exit(EXIT_CHANGES if result.verdict == REQUEST_CHANGES else EXIT_APPROVE)
+    sys.exit(exit_code(result))
 
 
 @main.command()

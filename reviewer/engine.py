@@ -31,6 +31,7 @@ class Review:
     stats: dict[str, int] = field(default_factory=dict)
     judge: dict[str, Any] | None = None  # filled by the LLM judge when it runs
     notes: list[str] = field(default_factory=list)  # plain statements for the review body
+    incomplete: str | None = None  # why no verdict may be given (e.g. a required judge failed)
 
     @property
     def findings(self) -> list[Finding]:

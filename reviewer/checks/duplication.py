@@ -17,6 +17,8 @@ Options
     error_threshold (95), warning_threshold (85), description_threshold (90):
         similarity scores from 0 to 100.
     candidates (3): how many close claims to keep for the judge.
+    candidate_floor (60): the least title similarity for a claim to be kept as a
+        candidate for the judge (below warning_threshold nothing is reported).
 
 Failing example
     Existing: "Bus lanes cut commute times because buses stop idling in traffic"
@@ -50,6 +52,7 @@ DEFAULTS = {
     "warning_threshold": 85,
     "description_threshold": 90,
     "candidates": 3,
+    "candidate_floor": 60,
 }
 
 
@@ -76,7 +79,7 @@ def _candidates(claim: Claim, pool: list, titles: list[str], descriptions: list[
     if title:
         for _, score, i in process.extract(title, titles, scorer=fuzz.ratio,
                                            limit=options["candidates"],
-                                           score_cutoff=options["warning_threshold"]):
+                                           score_cutoff=options["candidate_floor"]):
             found[i] = {"path": pool[i][0], "title": pool[i][1], "title_score": round(score, 1)}
     description = comparable(claim.field_text("description"))
     if len(description.split()) >= 5:
@@ -93,20 +96,23 @@ def _candidates(claim: Claim, pool: list, titles: list[str], descriptions: list[
 
 def validate(claim: Claim, ctx: ReviewContext, options: dict) -> Iterator[Finding]:
     candidates = ctx.state.get(ID, {}).get(claim.path, [])
-    if not candidates:
-        return
-    best = candidates[0]
     line = claim.title_line or 1
-    if best["title_score"] >= options["error_threshold"]:
-        yield make(ID, "duplicate", claim.path, line,
-                   f"title duplicates the existing claim '{best['path']}' "
-                   f"(similarity {best['title_score']:.0f} >= {options['error_threshold']})",
-                   "add this evidence to the existing claim instead, or sharpen the title "
-                   "to say what is new", duplicate_of=best["path"], candidates=candidates)
-        return
-    score = best.get("description_score", best["title_score"])
-    what = "description" if "description_score" in best else "title"
-    yield make(ID, "possible-duplicate", claim.path, line,
-               f"{what} is close to the existing claim '{best['path']}' (similarity {score:.0f})",
-               "check that this says something the existing claim does not; link to it if related",
-               candidates=candidates)
+    for c in candidates:
+        if c["title_score"] >= options["error_threshold"]:
+            yield make(ID, "duplicate", claim.path, line,
+                       f"title duplicates the existing claim '{c['path']}' "
+                       f"(similarity {c['title_score']:.0f} >= {options['error_threshold']})",
+                       "add this evidence to the existing claim instead, or sharpen the title "
+                       "to say what is new", duplicate_of=c["path"], candidates=candidates)
+            return
+    for c in candidates:
+        by_title = c["title_score"] >= options["warning_threshold"]
+        if by_title or c.get("description_score", 0) >= options["description_threshold"]:
+            what, score = ("title", c["title_score"]) if by_title else \
+                ("description", c["description_score"])
+            yield make(ID, "possible-duplicate", claim.path, line,
+                       f"{what} is close to the existing claim '{c['path']}' "
+                       f"(similarity {score:.0f})",
+                       "check that this says something the existing claim does not; "
+                       "link to it if related", candidates=candidates)
+            return

@@ -12,7 +12,8 @@ from reviewer.engine import Review
 def review_dict(review: Review) -> dict[str, Any]:
     return {
         "version": __version__,
-        "verdict": review.verdict,
+        "verdict": review.verdict if review.incomplete is None else None,
+        "incomplete": review.incomplete,
         "reviewer": {"name": review.rubric.reviewer_name, "key": review.rubric.reviewer_key},
         "rubric": {"files": review.rubric.origin, "digest": review.rubric.digest()},
         "files": [

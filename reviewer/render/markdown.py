@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from reviewer import __version__
 from reviewer.checks import CHECKS
 from reviewer.engine import APPROVE, Review
@@ -16,10 +18,22 @@ def marker(key: str, verdict: str) -> str:
     return f"<!-- VERDICT:{key}:{verdict} -->"
 
 
-def render_markdown(review: Review, max_chars: int | None = None) -> str:
+def metadata_comment(metadata: dict) -> str:
+    """Hidden facts about the run (head SHA, version, rubric digest) for idempotent posting."""
+    text = json.dumps(metadata, sort_keys=True, separators=(",", ":"))
+    return "<!-- claim-review-meta: " + text.replace("--", "\\u002d\\u002d") + " -->"
+
+
+def render_markdown(review: Review, max_chars: int | None = None,
+                    metadata: dict | None = None) -> str:
+    """The review body. With `review.incomplete` set it carries no verdict marker at all."""
     head = _header(review)
     sections = [_section(i, module, review) for i, module in enumerate(CHECKS, start=1)]
-    tail = [_footer(review), "", marker(review.rubric.reviewer_key, review.verdict)]
+    tail = [_footer(review), ""]
+    if metadata is not None:
+        tail.append(metadata_comment(metadata))
+    if review.incomplete is None:
+        tail.append(marker(review.rubric.reviewer_key, review.verdict))
     body = "\n".join([*head, *sections, *tail])
     if max_chars is not None and len(body) > max_chars:
         body = _shrink(review, head, tail, max_chars)
@@ -30,6 +44,8 @@ def _header(review: Review) -> list[str]:
     s = review.summary()
     counts = s["by_severity"]
     verdict = "approved ✅" if review.verdict == APPROVE else "changes requested ❌"
+    if review.incomplete is not None:
+        verdict = "incomplete, no verdict ⛔"
     extra = ""
     if s.get("skipped"):
         extra += f", {s['skipped']} non-claim files skipped"
@@ -38,6 +54,8 @@ def _header(review: Review) -> list[str]:
     lines = [f"## {inline(review.rubric.reviewer_name)} review: {verdict}", "",
              f"Reviewed **{s['reviewed']}** claim files{extra}: **{counts[ERROR]}** errors, "
              f"{counts[WARNING]} warnings, {counts[INFO]} notes."]
+    if review.incomplete is not None:
+        lines.append(f"\n> **This review is incomplete:** {inline(review.incomplete, 1000)}")
     lines.extend(f"\n> {inline(note, 1000)}" for note in review.notes)
     return [*lines, ""]
 
