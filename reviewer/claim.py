@@ -32,8 +32,19 @@ class Claim:
     body_line: int = 1  # 1-based line number of the first body line
     title: str = ""
     title_line: int | None = None  # None: no H1, the title comes from the file name
-    links: list[Link] = field(default_factory=list)
+    _links: list[Link] | None = field(default=None, repr=False)
     problems: list[Finding] = field(default_factory=list)  # parse problems, reported by schema
+
+    @property
+    def links(self) -> list[Link]:
+        """Wiki links of the body, found on first use: the title index never needs them."""
+        if self._links is None:
+            self._links = find_links(self.body, self.body_line)
+        return self._links
+
+    @links.setter
+    def links(self, value: list[Link]) -> None:
+        self._links = value
 
     @property
     def stem(self) -> str:
@@ -67,6 +78,9 @@ class Claim:
         return ""
 
 
+FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1")
+LINK = re.compile(r"(!?)\[\[([^\[\]\n]*)\]\]")
 _HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
 
 
@@ -85,3 +99,32 @@ def comparable(text: str) -> str:
 
 def slugify(title: str) -> str:
     return "-".join(re.sub(r"[^\w\s-]", "", title.lower()).replace("_", " ").split())
+
+
+def find_links(body: str, first_line: int = 1) -> list[Link]:
+    """Wiki links outside fenced code blocks and inline code spans."""
+    links: list[Link] = []
+    fence = ""
+    for offset, line in enumerate(body.split("\n")):
+        m = FENCE.match(line)
+        if m:
+            marker = m.group(1)
+            if not fence:
+                fence = marker
+            elif marker[0] == fence[0] and len(marker) >= len(fence):
+                fence = ""
+            continue
+        if fence or "[[" not in line:
+            continue
+        visible = INLINE_CODE.sub(lambda c: " " * len(c.group(0)), line)
+        for match in LINK.finditer(visible):
+            links.append(make_link(match.group(0), match.group(2), first_line + offset,
+                                   match.start() + 1, bool(match.group(1))))
+    return links
+
+
+def make_link(raw: str, inner: str, line: int, column: int, embed: bool = False) -> Link:
+    target, _, alias = inner.partition("|")
+    target, _, heading = target.partition("#")
+    return Link(raw=raw, target=target.strip(), heading=heading.strip(), alias=alias.strip(),
+                line=line, column=column, embed=embed)

@@ -7,20 +7,33 @@ from typing import Any
 
 import yaml
 
-from reviewer.claim import Claim, Link
+from reviewer.claim import FENCE, Claim, find_links, make_link  # noqa: F401 (re-exported)
 from reviewer.findings import ERROR, Finding
 
 try:  # the C loader is several times faster; fall back when libyaml is absent
-    from yaml import CSafeLoader as _Loader
+    from yaml import CSafeLoader as _SafeLoader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _Loader
+    from yaml import SafeLoader as _SafeLoader
+
+
+class _Loader(_SafeLoader):
+    """Safe loading, except that an impossible date stays text."""
+
+
+def _timestamp(loader: _Loader, node: yaml.Node) -> Any:
+    """`created: 2026-13-45` stays the string it is, so the schema check reports it on its
+    own line as an invalid date instead of the whole frontmatter failing to load."""
+    try:
+        return _SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 MAX_BYTES = 2_000_000
 MAX_YAML_NODES = 20_000  # expanded node count; aliases make a tiny text explode past this
 
-_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
-_INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1")
-_LINK = re.compile(r"(!?)\[\[([^\[\]\n]*)\]\]")
 _H1 = re.compile(r"^#\s+(.+?)\s*#*\s*$")
 
 
@@ -35,7 +48,7 @@ def parse_claim(path: str, data: bytes, max_bytes: int = MAX_BYTES) -> Claim:
             path, "file-too-large", 1,
             f"file is {len(data):,} bytes, over the {max_bytes:,}-byte limit for a claim",
             "split it into several claims or move bulk data out of the knowledge base"))
-        data = data[:max_bytes]
+        data = data[:_utf8_boundary(data, max_bytes)]
     if b"\x00" in data[:8192]:
         claim.problems.append(problem(
             path, "binary-file", 1, "file contains NUL bytes: it is binary, not Markdown",
@@ -44,9 +57,17 @@ def parse_claim(path: str, data: bytes, max_bytes: int = MAX_BYTES) -> Claim:
     text = _decode(claim, data)
     claim.text = text
     _split(claim, text)
-    claim.links = find_links(claim.body, claim.body_line)
     claim.title, claim.title_line = _title(claim)
     return claim
+
+
+def _utf8_boundary(data: bytes, limit: int) -> int:
+    """A cut at or below `limit` that does not split a UTF-8 character (which would read as
+    a bogus encoding error)."""
+    end = limit
+    while end > limit - 3 and end > 0 and data[end] & 0xC0 == 0x80:
+        end -= 1
+    return end
 
 
 def _decode(claim: Claim, data: bytes) -> str:
@@ -91,12 +112,14 @@ def _load_frontmatter(claim: Claim, source: str) -> None:
         loader = _Loader(source)
         try:
             node = loader.get_single_node()
-            if node is not None and _too_many_nodes(node):
+            if node is not None and "*" in source and _too_many_nodes(node):
                 claim.problems.append(problem(
                     claim.path, "unsafe-yaml", 2,
                     f"frontmatter expands to more than {MAX_YAML_NODES:,} YAML nodes "
                     "(anchors and aliases)", "write the values out plainly, without YAML aliases"))
                 return
+            # before construction, which folds `<<` merge keys into the key list
+            keys = [k for k, _v in node.value] if isinstance(node, yaml.MappingNode) else []
             data = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()
@@ -121,8 +144,32 @@ def _load_frontmatter(claim: Claim, source: str) -> None:
             f"frontmatter is a YAML {type(data).__name__}, not a mapping of fields",
             "write the frontmatter as 'key: value' lines"))
         return
-    claim.frontmatter = {str(k): v for k, v in data.items()}
-    claim.key_lines = {str(k.value): k.start_mark.line + 2 for k, _ in node.value} if node else {}
+    claim.frontmatter = {k: v for k, v in data.items() if isinstance(k, str)}
+    claim.key_lines = {}
+    for key in keys:
+        _check_key(claim, key)
+
+
+def _check_key(claim: Claim, key: Any) -> None:
+    """Field names are text and appear once: YAML would keep only the last of two
+    `confidence:` lines, and a `2024:` key is a value that lost its field."""
+    line = key.start_mark.line + 2
+    if key.tag == "tag:yaml.org,2002:merge":
+        return
+    if key.tag != "tag:yaml.org,2002:str":
+        claim.problems.append(problem(
+            claim.path, "invalid-key", line,
+            f"frontmatter key '{str(key.value)[:40]}' is not a field name",
+            "field names are words such as 'source:'; quote the key if it is meant as text"))
+        return
+    first = claim.key_lines.get(key.value)
+    if first is not None:
+        claim.problems.append(problem(
+            claim.path, "duplicate-key", line,
+            f"field '{key.value}' appears twice (lines {first} and {line}); "
+            "only the last value counts",
+            f"keep one '{key.value}:' line"))
+    claim.key_lines[key.value] = line
 
 
 def _too_many_nodes(root: Any) -> bool:
@@ -144,39 +191,10 @@ def _too_many_nodes(root: Any) -> bool:
     return False
 
 
-def find_links(body: str, first_line: int = 1) -> list[Link]:
-    """Wiki links outside fenced code blocks and inline code spans."""
-    links: list[Link] = []
-    fence = ""
-    for offset, line in enumerate(body.split("\n")):
-        m = _FENCE.match(line)
-        if m:
-            marker = m.group(1)
-            if not fence:
-                fence = marker
-            elif marker[0] == fence[0] and len(marker) >= len(fence):
-                fence = ""
-            continue
-        if fence or "[[" not in line:
-            continue
-        visible = _INLINE_CODE.sub(lambda c: " " * len(c.group(0)), line)
-        for match in _LINK.finditer(visible):
-            links.append(make_link(match.group(0), match.group(2), first_line + offset,
-                                   match.start() + 1, bool(match.group(1))))
-    return links
-
-
-def make_link(raw: str, inner: str, line: int, column: int, embed: bool = False) -> Link:
-    target, _, alias = inner.partition("|")
-    target, _, heading = target.partition("#")
-    return Link(raw=raw, target=target.strip(), heading=heading.strip(), alias=alias.strip(),
-                line=line, column=column, embed=embed)
-
-
 def _title(claim: Claim) -> tuple[str, int | None]:
     fence = False
     for number, line in claim.body_lines():
-        if _FENCE.match(line):
+        if FENCE.match(line):
             fence = not fence
             continue
         m = None if fence else _H1.match(line)

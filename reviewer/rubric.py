@@ -222,6 +222,17 @@ def _merge(base: dict[str, Any], layer: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def _option_problem(module, data: dict[str, Any], check_id: str) -> str | None:
+    """A check may vet its own options (e.g. that its regular expressions compile)."""
+    vet = getattr(module, "vet_options", None)
+    if vet is None:
+        return None
+    options = copy.deepcopy(module.DEFAULTS)
+    options.update({k: v for k, v in data["checks"].get(check_id, {}).items()
+                    if k not in ("enabled", "severity")})
+    return vet(options)
+
+
 def _finish(data: dict[str, Any], origin: list[str]) -> Rubric:
     from reviewer.checks import BY_ID
 
@@ -242,6 +253,9 @@ def _finish(data: dict[str, Any], origin: list[str]) -> Rubric:
             if level not in (*SEVERITIES, OFF):
                 raise RubricError(f"{where}: 'checks.{check_id}.severity.{rule}' must be one of "
                                   f"error, warning, info, off (got {level!r})")
+        problem = _option_problem(module, data, check_id)
+        if problem:
+            raise RubricError(f"{where}: {problem}")
     if data["verdict"]["fail_on"] not in ("error", "warning"):
         raise RubricError(f"{where}: 'verdict.fail_on' must be 'error' or 'warning'")
     key = str(data["reviewer"]["key"])

@@ -111,7 +111,8 @@ def test_duplicate_of_a_base_claim(repo):
     commit_all(repo)
     code, report = run_diff(repo)
     assert code == 1
-    dups = [x for f in report["files"] for x in f["findings"] if x["rule"] == "duplication.duplicate"]
+    dups = [x for f in report["files"] for x in f["findings"]
+            if x["rule"] == "duplication.duplicate"]
     assert [d["duplicate_of"] for d in dups] == [f"{T}{OLD}.md"]
 
 

@@ -76,6 +76,16 @@ DEFAULTS = {
 _SEPARATORS = re.compile(r";|\n|\s\+\s|\band\b|&|,\s*(?=[A-Z\[])")
 
 
+def vet_options(options: dict) -> str | None:
+    for pattern in options["evidence_patterns"]:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            return (f"'checks.confidence.evidence_patterns' entry {pattern!r} is not a valid "
+                    f"regular expression ({exc})")
+    return None
+
+
 def validate(claim: Claim, ctx: ReviewContext, options: dict) -> Iterator[Finding]:
     level = claim.fm.get("confidence")
     if not isinstance(level, str):

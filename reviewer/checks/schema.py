@@ -1,12 +1,13 @@
 """schema: the frontmatter is present, parses, and holds the fields a claim needs.
 
 What it checks
-    The file opens with a closed YAML frontmatter block that is a mapping; the
-    rubric's required fields are there and not blank; `type` is the claim type;
-    `domain` and `confidence` take allowed values (the closest valid value is
-    suggested); date fields are ISO dates (YYYY-MM-DD) and not in the future;
-    list fields are lists of strings; fields the rubric does not know are noted;
-    an H1 title exists and matches the file name.
+    The file opens with a closed YAML frontmatter block that is a mapping of
+    text field names, each given once; the rubric's required fields are there
+    and not blank; `type` is the claim type; `domain` and `confidence` take
+    allowed values (the closest valid value is suggested); date fields are ISO
+    dates (YYYY-MM-DD) and not in the future; list fields are lists of strings;
+    fields the rubric does not know are noted; an H1 title exists and matches
+    the file name.
 
 Why it matters
     Every other check and every tool downstream reads these fields. A claim with
@@ -61,6 +62,8 @@ RULES = {
     "schema.invalid-yaml": ERROR,
     "schema.unsafe-yaml": ERROR,
     "schema.not-a-mapping": ERROR,
+    "schema.invalid-key": ERROR,
+    "schema.duplicate-key": ERROR,
     "schema.invalid-encoding": ERROR,
     "schema.binary-file": ERROR,
     "schema.file-too-large": ERROR,

@@ -40,7 +40,8 @@ def test_ambiguous_link_is_reported(kb):
     add_claim(kb, "domains/soil-science/Existing claim about buses.md",
               claim_text("Existing claim about buses", domain="soil-science"))
     add_claim(kb, "notes/x.md", "no frontmatter")
-    path = add_claim(kb, f"other/{TITLE}.md", claim_text(TITLE, body="[[Existing claim about buses]]"))
+    path = add_claim(kb, f"other/{TITLE}.md",
+                     claim_text(TITLE, body="[[Existing claim about buses]]"))
     result = run_check(kb, [path])
     assert rules(result, "wiki_links") == [(13, "wiki_links.ambiguous-link")]
 
