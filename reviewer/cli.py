@@ -45,6 +45,9 @@ def main() -> None:
 
 
 def review_options(fn):
+    fn = click.option("--model", metavar="MODEL",
+                      help="Anthropic model for the LLM judge (overrides CLAIM_REVIEW_MODEL "
+                           "and the rubric's judge.model).")(fn)
     fn = click.option("--no-llm", is_flag=True, help="Run the deterministic checks only.")(fn)
     fn = click.option("--format", "fmt", type=FORMATS, default="text", show_default=True,
                       help="Output: terminal text, the PR review markdown, or JSON.")(fn)
@@ -61,7 +64,7 @@ def review_options(fn):
 @review_options
 @_fail_on_config
 def check(files: tuple[Path, ...], kb_dir: Path, rubric: Path | None, fmt: str,
-          no_llm: bool) -> None:
+          no_llm: bool, model: str | None) -> None:
     """Review FILES (or folders of them) against the knowledge base at --kb.
 
     With no FILES, every claim of the knowledge base is reviewed."""
@@ -70,7 +73,7 @@ def check(files: tuple[Path, ...], kb_dir: Path, rubric: Path | None, fmt: str,
 
     loaded = load_rubric(rubric, kb_dir)
     change = from_paths(kb_dir, list(files), loaded)
-    _finish(change, fmt, no_llm)
+    _finish(change, fmt, no_llm, model)
 
 
 @main.command()
@@ -80,7 +83,8 @@ def check(files: tuple[Path, ...], kb_dir: Path, rubric: Path | None, fmt: str,
 @click.option("--head", default="HEAD", show_default=True, help="Head ref of the change.")
 @review_options
 @_fail_on_config
-def diff(repo: Path, base: str, head: str, rubric: Path | None, fmt: str, no_llm: bool) -> None:
+def diff(repo: Path, base: str, head: str, rubric: Path | None, fmt: str, no_llm: bool,
+         model: str | None) -> None:
     """Review the claims changed between the merge-base of BASE and HEAD.
 
     Contents are read from git objects at HEAD, not from the working tree."""
@@ -89,15 +93,17 @@ def diff(repo: Path, base: str, head: str, rubric: Path | None, fmt: str, no_llm
 
     loaded = load_rubric(rubric, repo)
     change = from_git(repo, base, head, loaded)
-    _finish(change, fmt, no_llm)
+    _finish(change, fmt, no_llm, model)
 
 
-def build_review(change, no_llm: bool):
+def build_review(change, no_llm: bool, model: str | None = None):
     """The one pipeline every command uses: deterministic checks, then the judge."""
     from reviewer.engine import review
+    from reviewer.judge import judge_review
 
     result = review(change.ctx)
     result.stats.update(change.stats())
+    judge_review(result, change.ctx, no_llm=no_llm, model=model)
     return result
 
 
@@ -109,10 +115,10 @@ def exit_code(result) -> int:
     return EXIT_CHANGES if result.verdict == REQUEST_CHANGES else EXIT_APPROVE
 
 
-def _finish(change, fmt: str, no_llm: bool) -> None:
+def _finish(change, fmt: str, no_llm: bool, model: str | None = None) -> None:
     from reviewer.render import render
 
-    result = build_review(change, no_llm)
+    result = build_review(change, no_llm, model)
     color = fmt == "text" and sys.stdout.isatty()
     click.echo(render(result, fmt, color=color), nl=False)
     sys.exit(exit_code(result))
@@ -159,3 +165,100 @@ def rubric_cmd(rubric: Path | None, kb_dir: Path) -> None:
     loaded = load_rubric(rubric, kb_dir)
     click.echo("# loaded from: " + " <- ".join(reversed(loaded.origin)))
     click.echo(yaml.safe_dump(loaded.data, sort_keys=False, allow_unicode=True).rstrip())
+
+
+# -- GitHub: post the review, and read verdicts back ---------------------------------
+@main.command()
+@click.option("--repo", "repo_name", metavar="OWNER/NAME",
+              help="The GitHub repository (default: GITHUB_REPOSITORY).")
+@click.option("--pr", "number", type=click.IntRange(min=1), metavar="N",
+              help="The pull request (default: the one of GITHUB_EVENT_PATH).")
+@click.option("--repo-dir", type=click.Path(file_okay=False, path_type=Path), default=".",
+              show_default=True, help="The git checkout, with full history.")
+@click.option("--api-url", metavar="URL",
+              help="GitHub API base URL; GITHUB_API_URL wins (default: api.github.com).")
+@click.option("--rubric", type=click.Path(dir_okay=False, path_type=Path),
+              help="Rubric file; inside the checkout it is read from the base commit "
+                   "(default: the base commit's .claim-review.yaml).")
+@click.option("--no-llm", is_flag=True, help="Run the deterministic checks only.")
+@click.option("--model", metavar="MODEL", help="Anthropic model for the LLM judge.")
+@click.option("--dry-run", is_flag=True, help="Print what would be posted; post nothing.")
+@click.option("--force", is_flag=True, help="Post even if this head SHA has our verdict.")
+@click.option("--post-as", type=click.Choice(["review", "comment"]),
+              help="Override the rubric's github.post_as.")
+@click.option("--reviewer-key", metavar="KEY", help="Override the rubric's reviewer.key.")
+@click.option("--fail-on", type=click.Choice(["request-changes", "never"]),
+              default="request-changes", show_default=True,
+              help="never: exit 0 on REQUEST_CHANGES too.")
+@click.option("--artifact", type=click.Path(file_okay=False, path_type=Path),
+              help="Two-step workflow: the folder holding pr.json and pr.bundle.")
+@_fail_on_config
+def pr(repo_name: str | None, number: int | None, repo_dir: Path, api_url: str | None,
+       rubric: Path | None, no_llm: bool, model: str | None, dry_run: bool, force: bool,
+       post_as: str | None, reviewer_key: str | None, fail_on: str,
+       artifact: Path | None) -> None:
+    """Review a pull request from git and post the review on it.
+
+    In GitHub Actions the pull request comes from the event; elsewhere pass --repo and
+    --pr. Exit 0 APPROVE, 1 REQUEST_CHANGES, 2 usage, configuration or GitHub API error,
+    3 no verdict (the head moved, or the review is incomplete)."""
+    import os
+
+    from reviewer.github import GitHubError
+    from reviewer.pr import Options, Outcome, PrError, run, write_outputs
+
+    options = Options(repo=repo_name, pr=number, repo_dir=repo_dir, api_url=api_url,
+                      rubric=rubric, no_llm=no_llm, model=model, dry_run=dry_run, force=force,
+                      post_as=post_as, reviewer_key=reviewer_key, fail_on=fail_on,
+                      artifact=artifact)
+    try:
+        outcome = run(options, os.environ, _log, click.echo)
+    except (PrError, GitHubError) as exc:
+        write_outputs(os.environ, Outcome(EXIT_USAGE))
+        raise UsageFailure(str(exc)) from exc
+    write_outputs(os.environ, outcome)
+    sys.exit(outcome.code)
+
+
+@main.command()
+@click.option("--repo", "repo_name", metavar="OWNER/NAME",
+              help="The GitHub repository (default: GITHUB_REPOSITORY).")
+@click.option("--pr", "number", type=click.IntRange(min=1), required=True, metavar="N")
+@click.option("--require", metavar="KEY,...",
+              help="Reviewer keys that must approve (default: the rubric's reviewer.key).")
+@click.option("--rubric", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Rubric file (default: .claim-review.yaml of the base commit).")
+@click.option("--api-url", metavar="URL",
+              help="GitHub API base URL; GITHUB_API_URL wins (default: api.github.com).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@_fail_on_config
+def gate(repo_name: str | None, number: int, require: str | None, rubric: Path | None,
+         api_url: str | None, fmt: str) -> None:
+    """May an orchestrator merge this pull request on claim-review's verdict?
+
+    Prints `eligible`, or each blocking reason; ignored markers are listed as info.
+    Exit 0 eligible, 1 blocked, 2 usage, configuration or GitHub API error."""
+    import json
+    import os
+
+    from reviewer.gate import GateError, render, run_gate
+    from reviewer.github import GitHubError
+
+    repo_name = repo_name or os.environ.get("GITHUB_REPOSITORY")
+    if not repo_name or repo_name.count("/") != 1:
+        raise UsageFailure("--repo OWNER/NAME is required (or GITHUB_REPOSITORY)")
+    keys = [k.strip() for k in (require or "").split(",") if k.strip()]
+    try:
+        outcome = run_gate(repo_name, number, keys, rubric, api_url, os.environ)
+    except (GateError, GitHubError) as exc:
+        raise UsageFailure(str(exc)) from exc
+    if fmt == "json":
+        click.echo(json.dumps(outcome.as_dict(), indent=2, ensure_ascii=True))
+    else:
+        click.echo(render(outcome), nl=False)
+    sys.exit(EXIT_APPROVE if outcome.eligible else EXIT_CHANGES)
+
+
+def _log(message: str) -> None:
+    click.echo(f"claim-review: {message}", err=True)

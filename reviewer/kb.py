@@ -49,7 +49,9 @@ class KnowledgeBase:
         self._by_path: dict[str, str] = {}
         for path in self.notes:
             self._index(path)
-        self._files = {p.lower(): p for p in all_paths}  # attachments: [[diagram.png]]
+        self._files: dict[str, list[str]] = defaultdict(list)  # attachments: [[diagram.png]]
+        for path in all_paths:
+            self._files[path.lower().rsplit("/", 1)[-1]].append(path)
         self._parsed: dict[str, Claim] = {}
         self._names: tuple[list[str], list[str]] | None = None
         self._suggested: dict[tuple, list[str]] = {}
@@ -109,21 +111,30 @@ class KnowledgeBase:
 
     def _resolve(self, target: str) -> Resolution:
         target = target.strip().replace("\\", "/")
-        if not target:
-            return Resolution(MISSING)
-        if target.startswith("/"):
-            target = target.lstrip("/")
-        normal = posixpath.normpath(target)
+        rooted = target.startswith("/")  # `[[/a/b]]` is relative to the root, never a suffix
+        normal = posixpath.normpath(target.lstrip("/")) if target else ""
         if normal == ".." or normal.startswith("../"):
             return Resolution(OUTSIDE)
         key = normal.lower()
+        if not key or key == ".":
+            return Resolution(MISSING)
         if key.endswith(".md"):
             key = key[:-3]
-        elif "." in key.rsplit("/", 1)[-1] and key in self._files:
-            return Resolution(OK, [self._files[key]])
+        elif "." in key.rsplit("/", 1)[-1]:
+            found = self._attachment(key, rooted)
+            if found.status != MISSING:
+                return found
+        if rooted:
+            return self._found([self._by_path[key]] if key in self._by_path else [])
         if "/" in key:
             return self._resolve_path(key)
         return self._found(self._by_name.get(key.strip(), []))
+
+    def _attachment(self, key: str, rooted: bool) -> Resolution:
+        """Any file, by its name alone or a path suffix, the way notes resolve."""
+        name = key.rsplit("/", 1)[-1]
+        return self._found([p for p in self._files.get(name, []) if p.lower() == key
+                            or not rooted and p.lower().endswith("/" + key)])
 
     def _resolve_path(self, key: str) -> Resolution:
         if key in self._by_path:

@@ -131,7 +131,7 @@ def _load_frontmatter(claim: Claim, source: str) -> None:
             claim.path, "invalid-yaml", line, f"frontmatter is not valid YAML: {reason}",
             "fix the YAML syntax; quote values that contain ':' or start with '[', '*' or '&'"))
         return
-    except (ValueError, TypeError, RecursionError) as exc:  # e.g. a date like 2026-13-45
+    except (ValueError, TypeError, RecursionError) as exc:  # e.g. `x: !!int abc`
         claim.problems.append(problem(
             claim.path, "invalid-yaml", 2, f"frontmatter could not be loaded: {exc}",
             "fix the value; quote it if it is meant as text"))

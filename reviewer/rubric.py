@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,26 @@ from reviewer.findings import OFF, SEVERITIES
 
 KB_CONFIG = ".claim-review.yaml"
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "rubrics"
-FREE_MAPS = {("checks", "*", "severity"), ("judge", "criteria"), ("judge", "pricing")}
+FREE_MAPS = {("checks", "*", "severity"), ("judge", "criteria"), ("judge", "pricing"),
+             ("github", "territories")}
+
+
+try:  # the C loader is several times faster; fall back when libyaml is absent
+    from yaml import CSafeLoader as _SafeLoader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _SafeLoader
+
+
+class _Loader(_SafeLoader):
+    """YAML 1.2 booleans: only true and false. `severity: {x: off}` and `title_match: off`
+    mean the word "off", not False (YAML 1.1 also reads on/off/yes/no as booleans)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in _SafeLoader.yaml_implicit_resolvers.items()}
+_Loader.add_implicit_resolver("tag:yaml.org,2002:bool",
+                              re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
 
 
 class RubricError(Exception):
@@ -124,6 +144,7 @@ def load_rubric(explicit: Path | None = None, kb_root: Path | None = None) -> Ru
     for path, layer in layers:
         _validate(layer, base, str(path), ())
         data = _merge(data, layer)
+        _finish(data, [str(path)])  # value errors name the layer that wrote them
     return _finish(data, [str(default_path)] + [str(p) for p, _ in layers])
 
 
@@ -161,7 +182,7 @@ def _read(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise RubricError(f"{path}: rubric is not UTF-8") from exc
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_Loader)  # a SafeLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark else ""
@@ -262,4 +283,54 @@ def _finish(data: dict[str, Any], origin: list[str]) -> Rubric:
     if not key or not key.replace("_", "").replace("-", "").isalnum():
         raise RubricError(f"{where}: 'reviewer.key' must be letters, digits, '-' or '_' "
                           f"(got {key!r})")
+    problem = _judge_problem(data.get("judge", {}), BY_ID)
+    if problem:
+        raise RubricError(f"{where}: {problem}")
     return Rubric(data, origin)
+
+
+JUDGE_NUMBERS = {"max_tokens": 1, "thinking_budget": 0, "concurrency": 1, "timeout": 0.001,
+                 "retries": 0, "backoff": 0, "time_budget": 0.001, "max_claim_chars": 1}
+JUDGE_CHOICES = {"thinking": ("off", "adaptive", "budget"),
+                 "effort": (None, "low", "medium", "high", "xhigh", "max")}
+PRICES = ("input", "output", "cache_read", "cache_write")
+
+
+def _judge_problem(judge: dict[str, Any], checks: dict[str, Any]) -> str | None:
+    """What `_validate` cannot see in the `judge:` section: ranges, choices, null values,
+    and the free-form maps (criteria per check, pricing per model)."""
+    for key, least in JUDGE_NUMBERS.items():
+        value = judge[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < least:
+            return f"'judge.{key}' must be a number of at least {least:g} (got {value!r})"
+    for key, choices in JUDGE_CHOICES.items():
+        if judge[key] not in choices:
+            shown = ", ".join("null" if c is None else c for c in choices)
+            return f"'judge.{key}' must be one of {shown} (got {judge[key]!r})"
+    if judge["required"] and not judge["enabled"]:
+        return "'judge.required' is true but 'judge.enabled' is false: no review could pass"
+    if not isinstance(judge["model"], str) or not judge["model"].strip():
+        return "'judge.model' must be a model name"
+    temperature = judge["temperature"]
+    if temperature is not None and (isinstance(temperature, bool)
+                                    or not isinstance(temperature, (int, float))):
+        return f"'judge.temperature' must be a number or null (got {temperature!r})"
+    if judge["thinking"] == "budget" and not 1024 <= judge["thinking_budget"] < judge["max_tokens"]:
+        return (f"'judge.thinking_budget' must be at least 1024 and below judge.max_tokens "
+                f"({judge['max_tokens']}) when judge.thinking is budget")
+    levels = (*SEVERITIES, OFF)
+    for key, level in [*(judge["severity"] or {}).items(),
+                       ("confirmed_duplicate", judge["confirmed_duplicate"])]:
+        if level not in levels:
+            name = key if key == "confirmed_duplicate" else f"severity.{key}"
+            return f"'judge.{name}' must be one of error, warning, info, off (got {level!r})"
+    for check_id, text in judge["criteria"].items():
+        if check_id not in checks:
+            return f"unknown check 'judge.criteria.{check_id}' (known: {', '.join(checks)})"
+        if not isinstance(text, str):
+            return f"'judge.criteria.{check_id}' must be text"
+    for model, price in judge["pricing"].items():
+        if not isinstance(price, dict) or set(price) != set(PRICES) or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in price.values()):
+            return f"'judge.pricing.{model}' must map {', '.join(PRICES)} to numbers"
+    return None

@@ -108,3 +108,17 @@ def chdir(tmp_path):
     os.chdir(tmp_path)
     yield tmp_path
     os.chdir(old)
+
+
+def own_claim(title: str, body: str | None = None, **fields) -> str:
+    """`claim_text` with a description of its own, so claims never look alike by description."""
+    fields.setdefault("description", f"Evidence for '{title.lower()}' comes from 2024 audits "
+                                     "of routes, timetables and rider counts")
+    return claim_text(title, body=body, **fields)
+
+
+def the_finding(result: Review, rule: str):
+    """The one finding of `rule`; fails, listing what was found, unless there is exactly one."""
+    found = [f for f in result.findings if f.rule == rule]
+    assert len(found) == 1, rules(result)
+    return found[0]

@@ -61,6 +61,9 @@ DEFAULTS = {
         r"https?://",
         r"\$\s?\d",
         r"\b\d{2,}[\d,.]*\s+[a-z]+",
+        r'[“"][^”"\n]{40,}[”"]',
+        r"\b(study|studies|trial|trials|survey|experiment|meta-analysis|dataset|census|audit|"
+        r"report|paper|law|theorem)\b",
     ],
     "hedge_levels": ["proven"],
     "hedge_words": ["may", "might", "could", "suggests", "suggest", "preliminary", "possibly",

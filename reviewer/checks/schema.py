@@ -84,6 +84,7 @@ RULES = {
 DEFAULTS = {"title_match": "either", "report_unknown_fields": True}
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_UNNAMEABLE = re.compile(r'[\\/:*?"<>|#^\[\]]')  # characters a file name or link cannot hold
 STRING_FIELDS = ("type", "domain", "description", "confidence", "source")
 
 
@@ -250,5 +251,6 @@ def _title(claim: Claim, mode: str) -> Iterator[Finding]:
 
 
 def _loose(text: str) -> str:
-    """Titles may keep punctuation that file names cannot hold."""
-    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+    """Titles may keep characters that file names (and Obsidian links) cannot hold; every
+    other character, hyphens included, must match for a link by title to resolve."""
+    return " ".join(_UNNAMEABLE.sub(" ", text.lower()).split()).rstrip(". ")

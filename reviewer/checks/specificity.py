@@ -108,13 +108,14 @@ def _has_verb(words: list[str], extra: tuple[str, ...]) -> bool:
 
 
 def _universals(claim: Claim, line: int, options: dict) -> Iterator[Finding]:
-    match = _universal_pattern(tuple(options["universals"])).search(claim.title)
-    if match:
-        word = match.group(0)
+    found = [m.group(0) for m in
+             _universal_pattern(tuple(options["universals"])).finditer(claim.title)]
+    if found:
+        words = ", ".join(f'"{w}"' for w in dict.fromkeys(found))
         yield make(ID, "unscoped-universal", claim.path, line,
-                   f"title uses the universal \"{word}\" without a stated scope",
+                   f"title uses the universal {words} without a stated scope",
                    "scope it (where, when, for whom), or argue in the body why the universal holds",
-                   word=word.lower())
+                   word=found[0].lower(), words=[w.lower() for w in dict.fromkeys(found)])
 
 
 @lru_cache(maxsize=16)

@@ -5,6 +5,11 @@ from __future__ import annotations
 from reviewer.engine import Review
 
 
+def count(n: int, noun: str) -> str:
+    """`1 error`, `2 errors`: reviews are read by people."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def render(review: Review, fmt: str, color: bool = False) -> str:
     if fmt == "json":
         from reviewer.render.json import render_json

@@ -8,6 +8,8 @@ from reviewer import __version__
 from reviewer.checks import CHECKS
 from reviewer.engine import APPROVE, Review
 from reviewer.findings import ERROR, INFO, WARNING, Finding
+from reviewer.judge import usage_line
+from reviewer.render import count
 from reviewer.render.safe import code, inline
 
 ICONS = {ERROR: "❌", WARNING: "⚠️", INFO: "ℹ️"}
@@ -48,12 +50,13 @@ def _header(review: Review) -> list[str]:
         verdict = "incomplete, no verdict ⛔"
     extra = ""
     if s.get("skipped"):
-        extra += f", {s['skipped']} non-claim files skipped"
+        extra += f", {count(s['skipped'], 'non-claim file')} skipped"
     if s.get("deleted"):
         extra += f", {s['deleted']} deleted"
     lines = [f"## {inline(review.rubric.reviewer_name)} review: {verdict}", "",
-             f"Reviewed **{s['reviewed']}** claim files{extra}: **{counts[ERROR]}** errors, "
-             f"{counts[WARNING]} warnings, {counts[INFO]} notes."]
+             f"Reviewed **{count(s['reviewed'], 'claim file')}**{extra}: "
+             f"**{count(counts[ERROR], 'error')}**, {count(counts[WARNING], 'warning')}, "
+             f"{count(counts[INFO], 'note')}."]
     if review.incomplete is not None:
         lines.append(f"\n> **This review is incomplete:** {inline(review.incomplete, 1000)}")
     lines.extend(f"\n> {inline(note, 1000)}" for note in review.notes)
@@ -94,28 +97,27 @@ def _passed(paths: list[str]) -> list[str]:
 
 
 def _judge_notes(check_id: str, review: Review) -> list[str]:
-    """Judge reasoning for this criterion, when the judge ran (see reviewer/judge)."""
+    """The judge's reasoning on this criterion (see reviewer/judge.py). A failure it turned
+    into a finding is listed above with its rationale; here it only shows its quote."""
     notes = (review.judge or {}).get("notes", {}).get(check_id, [])
     lines = []
     for note in notes:
-        verdict = inline(note.get("verdict", ""))
-        lines.append(f"- 🧑‍⚖️ {code(note['path'])} judge: **{verdict}**: "
-                     f"{inline(note.get('rationale', ''), 500)}")
+        head = f"- 🧑‍⚖️ {code(note['path'])} judge: **{inline(note.get('verdict', ''))}**"
+        quote = f"“{inline(note['quote'], 200)}”" if note.get("quote") else ""
+        if note.get("finding"):
+            lines.append(f"{head}, resting on {quote or 'no quote'} "
+                         f"(finding {code(note['finding'])} above)")
+        else:
+            lines.append(f"{head}: {inline(note.get('rationale', ''), 500)}"
+                         + (f" On {quote}." if quote else ""))
     return lines
 
 
 def _footer(review: Review) -> str:
     parts = [f"claim-review {__version__}", f"rubric {review.rubric.digest()}"]
-    judge = review.judge or {}
-    if judge.get("ran"):
-        usage = judge.get("usage", {})
-        model = inline(judge.get("model", ""))
-        parts.append(f"judge {model}: {judge.get('requests', 0)} requests, "
-                     f"{usage.get('input_tokens', 0)} in / {usage.get('output_tokens', 0)} out "
-                     f"tokens, {usage.get('cache_read_input_tokens', 0)} cache reads, "
-                     f"~${judge.get('cost_usd', 0):.4f}")
-    elif judge.get("reason"):
-        parts.append(f"judge did not run: {inline(judge['reason'])}")
+    account = usage_line(review.judge)
+    if account:
+        parts.append(inline(account, 1000))
     return "---\n<sub>" + " · ".join(parts) + "</sub>"
 
 

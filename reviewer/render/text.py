@@ -6,6 +6,8 @@ import click
 
 from reviewer.engine import APPROVE, Review
 from reviewer.findings import ERROR, INFO, WARNING
+from reviewer.judge import usage_line
+from reviewer.render import count
 
 COLORS = {ERROR: "red", WARNING: "yellow", INFO: "cyan"}
 
@@ -21,6 +23,9 @@ def render_text(review: Review, color: bool = False) -> str:
             lines.append(f"{f.path}:{f.line}: {severity} {f.rule} {f.message}{hint}")
         lines.append("")
     lines.extend(review.notes)
+    account = usage_line(review.judge)
+    if account:
+        lines.append(account)
     lines.append(_summary(review, color))
     return "\n".join(lines) + "\n"
 
@@ -30,8 +35,9 @@ def _summary(review: Review, color: bool) -> str:
     counts = s["by_severity"]
     extra = "".join(f", {s[k]} {label}" for k, label in
                     (("skipped", "skipped (not claims)"), ("deleted", "deleted")) if s.get(k))
-    verdict = review.verdict
+    verdict = review.verdict if review.incomplete is None else \
+        f"none, the review is incomplete: {review.incomplete}"
     if color:
         verdict = click.style(verdict, fg="green" if verdict == APPROVE else "red", bold=True)
-    return (f"{s['reviewed']} claims reviewed{extra}: {counts[ERROR]} errors, "
-            f"{counts[WARNING]} warnings, {counts[INFO]} info. Verdict: {verdict}")
+    return (f"{count(s['reviewed'], 'claim')} reviewed{extra}: {count(counts[ERROR], 'error')}, "
+            f"{count(counts[WARNING], 'warning')}, {counts[INFO]} info. Verdict: {verdict}")

@@ -1,0 +1,78 @@
+"""duplication: titles (and descriptions) compared with the base and with the rest of the change."""
+
+from conftest import add_claim, claim_text, own_claim, rules, run_check, the_finding
+
+from reviewer.engine import APPROVE, REQUEST_CHANGES
+
+FOLDER = "domains/urban-transit/"
+EXISTING = FOLDER + "Signal priority shortens bus trips on long-cycle corridors.md"
+NEW_TITLE = "Off-board fare payment shortens bus dwell time by a fifth"
+
+
+def review(kb, title, text=None, rubric=None):
+    path = add_claim(kb, f"{FOLDER}{title}.md", text or own_claim(title))
+    return run_check(kb, [path], rubric=rubric)
+
+
+def test_distinct_claim_passes_and_is_not_its_own_duplicate(kb):
+    result = review(kb, NEW_TITLE)  # the file sits in the knowledge base it is checked against
+    assert rules(result, "duplication") == []
+    assert result.verdict == APPROVE
+
+
+def test_same_title_up_to_case_hyphens_and_punctuation_is_a_duplicate(kb):
+    result = review(kb, "Signal-priority shortens bus trips on long cycle corridors!")
+    assert rules(result, "duplication") == [(11, "duplication.duplicate")]
+    found = the_finding(result, "duplication.duplicate")
+    assert found.extras["duplicate_of"] == EXISTING
+    assert found.extras["candidates"][0]["path"] == EXISTING
+    assert result.verdict == REQUEST_CHANGES
+
+
+def test_close_title_is_a_possible_duplicate(kb):
+    result = review(kb, "Signal priority shortens bus journeys on long-cycle corridors")
+    assert rules(result, "duplication") == [(11, "duplication.possible-duplicate")]
+    found = the_finding(result, "duplication.possible-duplicate")
+    assert found.severity == "warning"
+    assert "duplicate_of" not in found.extras
+    assert [c["path"] for c in found.extras["candidates"]] == [EXISTING]
+    assert result.verdict == APPROVE
+
+
+def test_same_description_is_a_possible_duplicate(kb):
+    # claim_text's default description is the one both existing claims carry
+    result = review(kb, NEW_TITLE, text=claim_text(NEW_TITLE))
+    assert rules(result, "duplication") == [(11, "duplication.possible-duplicate")]
+    candidates = the_finding(result, "duplication.possible-duplicate").extras["candidates"]
+    assert {c["path"] for c in candidates} == {EXISTING,
+                                              FOLDER + "Existing claim about buses.md"}
+    assert all(c["description_score"] >= 90 for c in candidates)
+
+
+def test_later_file_of_the_change_is_the_duplicate(kb):
+    title = "Bike lanes raise cycling rates on arterial roads"
+    first = add_claim(kb, f"{FOLDER}a/{title}.md", own_claim(title))
+    second = add_claim(kb, f"{FOLDER}b/{title}.md", own_claim(title))
+    result = run_check(kb, [second, first])
+    assert [(f.path, f.line, f.rule) for f in result.findings if f.check == "duplication"] == \
+        [(f"{FOLDER}b/{title}.md", 11, "duplication.duplicate")]
+    assert the_finding(result, "duplication.duplicate").extras["duplicate_of"] == \
+        f"{FOLDER}a/{title}.md"
+
+
+def test_thresholds_come_from_the_rubric(kb):
+    title = "Signal priority shortens bus journeys on long-cycle corridors"  # similarity 87
+    (kb / ".claim-review.yaml").write_text(
+        "checks:\n  duplication:\n    error_threshold: 85\n", encoding="utf-8")
+    assert rules(review(kb, title), "duplication") == [(11, "duplication.duplicate")]
+    (kb / ".claim-review.yaml").write_text(
+        "checks:\n  duplication:\n    warning_threshold: 90\n", encoding="utf-8")
+    assert rules(review(kb, title), "duplication") == []
+
+
+def test_fail_on_warning_blocks_a_possible_duplicate(kb):
+    (kb / ".claim-review.yaml").write_text(
+        "schema:\n  domains: [urban-transit]\nverdict:\n  fail_on: warning\n", encoding="utf-8")
+    result = review(kb, "Signal priority shortens bus journeys on long-cycle corridors")
+    assert rules(result) == [(11, "duplication.possible-duplicate")]
+    assert result.verdict == REQUEST_CHANGES

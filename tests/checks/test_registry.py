@@ -1,0 +1,66 @@
+"""Every check module follows the same contract, documents itself, and is tested rule by rule."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from reviewer.checks import ALL_RULES, BY_ID, CHECKS
+from reviewer.findings import SEVERITIES
+from reviewer.rubric import builtin_dir
+
+TESTS = Path(__file__).resolve().parent.parent
+EXPECTED_IDS = ["schema", "duplication", "confidence", "wiki_links", "source_quality",
+                "specificity"]
+
+
+def test_the_six_checks_in_review_order():
+    assert [m.ID for m in CHECKS] == EXPECTED_IDS
+    assert list(BY_ID) == EXPECTED_IDS
+
+
+@pytest.mark.parametrize("module", CHECKS, ids=lambda m: m.ID)
+def test_module_contract(module):
+    assert module.__name__ == f"reviewer.checks.{module.ID}"
+    assert isinstance(module.TITLE, str) and module.TITLE
+    assert module.RULES, "a check without rules reports nothing"
+    for rule, severity in module.RULES.items():
+        assert rule.startswith(f"{module.ID}."), rule
+        assert rule == rule.lower() and " " not in rule, rule
+        assert severity in SEVERITIES, (rule, severity)
+    assert callable(module.validate)
+    assert isinstance(module.DEFAULTS, dict)
+
+
+@pytest.mark.parametrize("module", CHECKS, ids=lambda m: m.ID)
+def test_docstring_is_the_documentation(module):
+    doc = module.__doc__ or ""
+    assert doc.startswith(f"{module.ID}:")
+    for heading in ("What it checks", "Options", "Failing example", "Passing example"):
+        assert f"\n{heading}\n" in doc, heading
+
+
+def test_defaults_match_the_default_rubric():
+    default = yaml.safe_load((builtin_dir() / "default.yaml").read_text(encoding="utf-8"))
+    assert set(default["checks"]) == set(BY_ID)
+    for check_id, section in default["checks"].items():
+        options = {k: v for k, v in section.items() if k not in ("enabled", "severity")}
+        assert options == BY_ID[check_id].DEFAULTS, check_id
+        assert section["enabled"] is True and section["severity"] == {}, check_id
+
+
+def test_rule_ids_are_unique_across_checks():
+    assert len(ALL_RULES) == sum(len(m.RULES) for m in CHECKS)
+
+
+@pytest.mark.parametrize("module", CHECKS, ids=lambda m: m.ID)
+def test_every_check_has_its_test_file(module):
+    assert (TESTS / "checks" / f"test_{module.ID}.py").is_file()
+
+
+def test_every_rule_is_exercised_by_a_test():
+    this = Path(__file__).resolve()
+    text = "\n".join(p.read_text(encoding="utf-8") for p in sorted(TESTS.rglob("test_*.py"))
+                     if p.resolve() != this)
+    untested = [rule for rule in ALL_RULES if f'"{rule}"' not in text]
+    assert untested == []

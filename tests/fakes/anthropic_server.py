@@ -1,0 +1,224 @@
+"""A fake Anthropic Messages API on 127.0.0.1 that the real `anthropic` client talks to
+through `base_url`.
+
+It records every request (JSON body, headers, start and end times), answers each from a
+script (a queue of replies, else a default responder), counts concurrent requests, and
+reports usage the way the API does, prompt caching included: the system prefix up to the
+last `cache_control` breakpoint is written to the cache by the first request that
+carries it and read from it by every later one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+MIN_CACHEABLE_TOKENS = 512  # Claude Sonnet 5.5: shorter prefixes are not cached
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds before answering; past the client's timeout it is a hang
+
+
+@dataclass
+class Seen:
+    body: dict[str, Any]
+    headers: dict[str, str]
+    started: float
+    finished: float | None = None
+    usage: dict[str, int] | None = None
+
+    @property
+    def user_text(self) -> str:
+        content = self.body["messages"][-1]["content"]
+        return content if isinstance(content, str) else "".join(b["text"] for b in content)
+
+
+Script = Reply | Callable[[dict[str, Any]], Reply]
+
+
+class FakeAnthropic:
+    def __init__(self) -> None:
+        self.requests: list[Seen] = []
+        self.script: deque[Script] = deque()
+        self.responder: Callable[[dict[str, Any]], Reply] = passing
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._cached: set[str] = set()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._server: ThreadingHTTPServer | None = None
+
+    # -- lifecycle -------------------------------------------------------------
+    def start(self) -> FakeAnthropic:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - the http.server API
+                fake._handle(self)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01},
+                         daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()  # wakes every hanging handler
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def push(self, *replies: Script) -> None:
+        """Answer the next requests with these, in order; then the default responder."""
+        self.script.extend(replies)
+
+    # -- one request -----------------------------------------------------------
+    def _handle(self, handler: BaseHTTPRequestHandler) -> None:
+        length = int(handler.headers.get("content-length", 0))
+        body = json.loads(handler.rfile.read(length) or b"{}")
+        seen = Seen(body, dict(handler.headers), time.monotonic())
+        with self._lock:
+            self.requests.append(seen)
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            script = self.script.popleft() if self.script else self.responder
+        try:
+            reply = script(body) if callable(script) else script
+            if reply.delay:
+                self._stop.wait(reply.delay)
+            payload = dict(reply.body or {})
+            if reply.status == 200 and payload.get("type") == "message":
+                payload.setdefault("model", body.get("model"))
+                payload["usage"] = seen.usage = self._usage(body, payload)
+            data = json.dumps(payload).encode()
+            handler.send_response(reply.status)
+            handler.send_header("content-type", "application/json")
+            handler.send_header("content-length", str(len(data)))
+            for name, value in reply.headers.items():
+                handler.send_header(name, value)
+            handler.end_headers()
+            handler.wfile.write(data)
+            if reply.status == 200:
+                self._remember(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (a hang past its timeout)
+        finally:
+            seen.finished = time.monotonic()
+            with self._lock:
+                self.in_flight -= 1
+
+    def _usage(self, body: dict[str, Any], reply: dict[str, Any]) -> dict[str, int]:
+        key, cached = _prefix(body)
+        system = _system(body)
+        usage = {"input_tokens": tokens(body.get("messages", [])),
+                 "output_tokens": tokens(reply.get("content", [])),
+                 "cache_read_input_tokens": 0, "cache_creation_input_tokens": 0}
+        usage["input_tokens"] += (tokens([b.get("text", "") for b in system]) if system else 0) \
+            - (cached if key is not None else 0)
+        if key in self._cached:
+            usage["cache_read_input_tokens"] = cached
+        elif key is not None:
+            usage["cache_creation_input_tokens"] = cached
+        return usage
+
+    def _remember(self, body: dict[str, Any]) -> None:
+        key, _ = _prefix(body)
+        if key is not None:
+            with self._lock:
+                self._cached.add(key)
+
+
+def tokens(value: Any) -> int:
+    """About four characters a token, as English text goes."""
+    return max(1, len(json.dumps(value, ensure_ascii=False)) // 4)
+
+
+def _system(body: dict[str, Any]) -> list[dict[str, Any]]:
+    system = body.get("system") or []
+    return [{"type": "text", "text": system}] if isinstance(system, str) else system
+
+
+def _prefix(body: dict[str, Any]) -> tuple[str | None, int]:
+    """The cache key and size of the system prefix up to its last breakpoint; the key is
+    None when there is no breakpoint or the prefix is too short to be cached."""
+    system = _system(body)
+    marks = [i for i, block in enumerate(system) if block.get("cache_control")]
+    if not marks:
+        return None, 0
+    cached = system[: marks[-1] + 1]
+    size = tokens([b.get("text", "") for b in cached])
+    if size < MIN_CACHEABLE_TOKENS:
+        return None, size
+    prefix = [body.get("model"), body.get("tools"), cached]
+    return hashlib.sha256(json.dumps(prefix, sort_keys=True).encode()).hexdigest(), size
+
+
+# -- replies -----------------------------------------------------------------
+def criteria_of(body: dict[str, Any]) -> list[str]:
+    """The criteria the request's output schema asks for."""
+    schema = body["output_config"]["format"]["schema"]
+    return list(schema["properties"]["criteria"]["required"])
+
+
+def answer(body: dict[str, Any], recommendation: str = "approve",
+           **overrides: dict[str, Any]) -> dict[str, Any]:
+    """A valid judge answer: every criterion passes, except what `overrides` changes."""
+    entries = {}
+    for check in criteria_of(body):
+        entries[check] = {"verdict": "pass", "severity": "info",
+                          "rationale": f"The claim meets the {check} criterion.", "quote": ""}
+        if check == "duplication":
+            entries[check]["duplicate_of"] = ""
+        entries[check].update(overrides.get(check, {}))
+    return {"criteria": entries, "recommendation": recommendation}
+
+
+def message(content: list[dict[str, Any]], stop_reason: str = "end_turn") -> Reply:
+    return Reply(body={"id": "msg_fake", "type": "message", "role": "assistant",
+                       "content": content, "stop_reason": stop_reason,
+                       "stop_sequence": None})
+
+
+def structured(data: Any, stop_reason: str = "end_turn") -> Reply:
+    """The structured output: one text block holding the JSON."""
+    return message([{"type": "text", "text": json.dumps(data)}], stop_reason)
+
+
+def text(words: str, stop_reason: str = "end_turn") -> Reply:
+    return message([{"type": "text", "text": words}], stop_reason)
+
+
+def passing(body: dict[str, Any]) -> Reply:
+    return structured(answer(body))
+
+
+def error(status: int, kind: str, words: str = "scripted failure",
+          retry_after: str | None = None) -> Reply:
+    headers = {"retry-after": retry_after} if retry_after is not None else {}
+    return Reply(status, {"type": "error", "error": {"type": kind, "message": words}}, headers)
+
+
+def hang(seconds: float) -> Reply:
+    """Answers only after `seconds`: past the client's timeout, it never answers at all."""
+    reply = message([{"type": "text", "text": "{}"}])
+    reply.delay = seconds
+    return reply

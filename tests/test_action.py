@@ -1,0 +1,171 @@
+"""action.yml and the workflows, read as data: inputs exist, actions are pinned, nothing from
+an event is interpolated into a script, checkouts keep no credentials, permissions are set."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from reviewer.cli import pr as pr_command
+
+ROOT = Path(__file__).resolve().parent.parent
+ACTION = ROOT / "action.yml"
+WORKFLOWS = sorted([*(ROOT / ".github" / "workflows").glob("*.yml"),
+                    *(ROOT / "examples" / "workflows").glob("*.yml")])
+KB_EXAMPLES = sorted((ROOT / "examples" / "workflows").glob("*.yml"))
+PINNED = re.compile(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}")
+EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)
+
+
+def load(path: Path) -> dict:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if True in data:  # YAML 1.1 reads the key `on` as a boolean
+        data["on"] = data.pop(True)
+    return data
+
+
+def steps_of(data: dict) -> list[dict]:
+    if "runs" in data:
+        return data["runs"]["steps"]
+    return [s for job in data["jobs"].values() for s in job.get("steps", [])]
+
+
+def all_steps() -> list[tuple[str, dict]]:
+    return [(p.name, s) for p in [ACTION, *WORKFLOWS] for s in steps_of(load(p))]
+
+
+def test_there_are_workflows_to_check():
+    names = {p.name for p in WORKFLOWS}
+    assert {"ci.yml", "claim-review-collect.yml", "claim-review.yml",
+            "claim-review-pull-request.yml", "claim-review-pull-request-target.yml"} <= names
+
+
+def test_every_input_the_action_uses_is_declared():
+    action = load(ACTION)
+    declared = set(action["inputs"])
+    used = set(re.findall(r"inputs\.([\w-]+)", ACTION.read_text(encoding="utf-8")))
+    assert used and used <= declared
+    assert declared - used == set()  # and every declared input is used
+    assert {"anthropic-api-key", "github-token", "rubric", "model", "reviewer-key", "post-as",
+            "fail-on"} <= declared
+    ids = {s.get("id") for s in steps_of(action)}
+    for output in action["outputs"].values():
+        step = re.search(r"steps\.([\w-]+)\.outputs", output["value"]).group(1)
+        assert step in ids
+
+
+def test_the_workflows_pass_only_inputs_the_action_has():
+    declared = set(load(ACTION)["inputs"])
+    for path in KB_EXAMPLES:
+        for step in steps_of(load(path)):
+            if "/claim-review@" in step.get("uses", ""):
+                assert set(step.get("with", {})) <= declared, path.name
+
+
+def test_no_expression_is_interpolated_into_a_script():
+    for name, step in all_steps():
+        if "run" in step:
+            assert "${{" not in step["run"], (name, step.get("name"))
+
+
+def test_event_text_never_reaches_a_script_except_through_env():
+    for path in [ACTION, *WORKFLOWS]:
+        for name, step in [(path.name, s) for s in steps_of(load(path))]:
+            for expr in EXPRESSION.findall(step.get("run", "")):
+                assert "github.event" not in expr, name
+
+
+def test_every_action_is_pinned_to_a_commit_sha():
+    uses = [(name, step["uses"]) for name, step in all_steps() if "uses" in step]
+    assert uses
+    for name, ref in uses:
+        assert PINNED.fullmatch(ref), f"{name}: {ref} is not pinned to a 40-hex SHA"
+
+
+def test_checkouts_keep_no_credentials():
+    checkouts = [(n, s) for n, s in all_steps()
+                 if s.get("uses", "").startswith("actions/checkout@")]
+    assert checkouts
+    for name, step in checkouts:
+        assert step.get("with", {}).get("persist-credentials") is False, name
+
+
+def test_permissions_are_declared_and_least_privilege():
+    for path in WORKFLOWS:
+        data = load(path)
+        assert "permissions" in data, path.name
+        for job_name, job in data["jobs"].items():
+            granted = {**(data["permissions"] or {}), **(job.get("permissions") or {})}
+            writes = {k for k, v in granted.items() if v == "write"}
+            assert writes <= {"pull-requests"}, (path.name, job_name, writes)
+    collect = load(ROOT / "examples" / "workflows" / "claim-review-collect.yml")
+    assert collect["permissions"] == {"contents": "read"}
+    text = (ROOT / "examples" / "workflows" / "claim-review-collect.yml").read_text("utf-8")
+    assert "${{ secrets." not in text
+
+
+def test_review_workflows_have_a_concurrency_group_per_pull_request():
+    for path in KB_EXAMPLES:
+        data = load(path)
+        groups = [data.get("concurrency", {}).get("group", "")]
+        groups += [j.get("concurrency", {}).get("group", "") for j in data["jobs"].values()]
+        assert any("pull_request.number" in g or "identify.outputs.number" in g
+                   for g in groups), path.name
+
+
+def test_the_two_step_workflows_fit_together():
+    collect = load(ROOT / "examples" / "workflows" / "claim-review-collect.yml")
+    review = load(ROOT / "examples" / "workflows" / "claim-review.yml")
+    assert review["on"]["workflow_run"]["workflows"] == [collect["name"]]
+    assert set(collect["on"]) == {"pull_request"}
+    uploaded = [s["with"]["name"] for s in steps_of(collect) if "upload-artifact" in
+                s.get("uses", "")]
+    downloaded = {s["with"]["name"] for s in steps_of(review) if "download-artifact" in
+                  s.get("uses", "")}
+    assert uploaded and downloaded == set(uploaded)
+    for step in steps_of(review):
+        if "download-artifact" in step.get("uses", ""):
+            assert step["with"]["run-id"] == "${{ github.event.workflow_run.id }}"
+    assert review["jobs"]["identify"]["if"].count("workflow_run.conclusion == 'success'") == 1
+
+
+def test_the_action_installs_from_its_own_path_and_uses_real_flags():
+    steps = steps_of(load(ACTION))
+    scripts = "\n".join(s.get("run", "") for s in steps)
+    assert 'pip install --disable-pip-version-check --quiet "$GITHUB_ACTION_PATH"' in scripts
+    assert "-I -m pip" in scripts  # isolated: never imports from the working directory
+    flags = set(re.findall(r"(--[a-z][a-z-]+)", steps[-1]["run"]))
+    known = {opt for p in pr_command.params for opt in p.opts}
+    assert flags and flags <= known
+
+
+@pytest.mark.parametrize("inputs, expected", [
+    ({}, ["pr", "--fail-on", "request-changes"]),
+    ({"INPUT_RUBRIC": "rubrics/my kb.yaml", "INPUT_POST_AS": "comment",
+      "INPUT_REVIEWER_KEY": "RIO", "INPUT_MODEL": "m", "INPUT_ARTIFACT": "/tmp/a b",
+      "INPUT_FAIL_ON": "never"},
+     ["pr", "--fail-on", "never", "--rubric", "rubrics/my kb.yaml", "--model", "m",
+      "--reviewer-key", "RIO", "--post-as", "comment", "--artifact", "/tmp/a b"]),
+])
+def test_the_action_script_turns_inputs_into_arguments(tmp_path, inputs, expected):
+    step = steps_of(load(ACTION))[-1]
+    fake = tmp_path / "claim-review"
+    fake.write_text('#!/usr/bin/env bash\nprintf "%s\\n" "$@"\n')
+    fake.chmod(0o755)
+    env = {"PATH": "/usr/bin:/bin", "CLAIM_REVIEW": str(fake), "INPUT_RUBRIC": "",
+           "INPUT_MODEL": "", "INPUT_REVIEWER_KEY": "", "INPUT_POST_AS": "",
+           "INPUT_ARTIFACT": "", "INPUT_FAIL_ON": "request-changes", **inputs}
+    done = subprocess.run(["bash", "-c", step["run"]], env=env, capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.splitlines() == expected
+
+
+def test_the_ci_workflow_runs_the_tests_on_push_and_pull_request():
+    ci = load(ROOT / ".github" / "workflows" / "ci.yml")
+    assert {"push", "pull_request"} <= set(ci["on"])
+    runs = [s["run"] for s in steps_of(ci) if "run" in s]
+    assert runs == ["bash .ci/run"] and (ROOT / ".ci" / "run").is_file()

@@ -1,0 +1,161 @@
+"""rubric: extends chains, where the rubric is found, and errors that name the file and key."""
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import write_tree
+
+from reviewer.cli import main
+from reviewer.rubric import KB_CONFIG, RubricError, builtin_dir, load_rubric
+
+DEFAULT = str(builtin_dir() / "default.yaml")
+TELEO = str(builtin_dir() / "teleo-codex.yaml")
+
+
+def options(rubric, check_id):
+    from reviewer.checks import BY_ID
+
+    return rubric.check_options(check_id, BY_ID[check_id].DEFAULTS)
+
+
+def test_default_alone(tmp_path):
+    rubric = load_rubric(None, tmp_path)
+    assert rubric.origin == [DEFAULT]
+    assert (rubric.reviewer_key, rubric.fail_on) == ("LEO", "error")
+    assert options(rubric, "specificity")["min_words"] == 4
+
+
+def test_kb_config_is_picked_up_from_the_kb_root(tmp_path):
+    write_tree(tmp_path, {KB_CONFIG: "checks:\n  specificity:\n    min_words: 6\n"})
+    rubric = load_rubric(None, tmp_path)
+    assert rubric.origin == [DEFAULT, str(tmp_path / KB_CONFIG)]
+    assert options(rubric, "specificity")["min_words"] == 6
+    assert options(rubric, "specificity")["description_similarity"] == 85  # merged, not replaced
+
+
+def test_explicit_rubric_wins_over_the_kb_config(tmp_path):
+    write_tree(tmp_path, {KB_CONFIG: "checks:\n  specificity:\n    min_words: 6\n",
+                          "strict.yaml": "verdict:\n  fail_on: warning\n"})
+    rubric = load_rubric(tmp_path / "strict.yaml", tmp_path)
+    assert rubric.origin == [DEFAULT, str(tmp_path / "strict.yaml")]
+    assert rubric.fail_on == "warning"
+    assert options(rubric, "specificity")["min_words"] == 4
+
+
+def test_extends_chain_default_teleo_codex_local(tmp_path):
+    write_tree(tmp_path, {KB_CONFIG: (
+        "extends: teleo-codex\n"
+        "schema:\n  domains: [health, energy]\n"
+        "checks:\n  specificity:\n    min_words: 5\n")})
+    rubric = load_rubric(None, tmp_path)
+    assert rubric.origin == [DEFAULT, TELEO, str(tmp_path / KB_CONFIG)]
+    assert rubric.reviewer_name == "Leo (claim-review)"  # from teleo-codex
+    assert rubric.schema["domains"] == ["health", "energy"]  # lists replace
+    assert rubric.claims_exclude == ["**/_map.md", "**/_index.md", "**/README.md"]
+    spec = options(rubric, "specificity")
+    assert spec["min_words"] == 5  # local
+    assert "nothing" not in spec["universals"]  # teleo-codex's shorter list
+    assert options(rubric, "schema")["title_match"] == "verbatim"
+    assert options(rubric, "duplication")["error_threshold"] == 95  # default, untouched
+
+
+def test_extends_a_file_next_to_it(tmp_path):
+    write_tree(tmp_path, {
+        KB_CONFIG: "extends: shared/base.yaml\nverdict:\n  fail_on: warning\n",
+        "shared/base.yaml": "extends: teleo-codex\nreviewer:\n  key: ACME\n"})
+    rubric = load_rubric(None, tmp_path)
+    assert rubric.origin[1:] == [TELEO, str((tmp_path / "shared/base.yaml").resolve()),
+                                 str(tmp_path / KB_CONFIG)]
+    assert (rubric.reviewer_key, rubric.fail_on) == ("ACME", "warning")
+
+
+def test_teleo_codex_preset_has_fourteen_domains(tmp_path):
+    rubric = load_rubric(Path(TELEO), tmp_path)
+    assert len(rubric.schema["domains"]) == 14
+    assert len(set(rubric.schema["domains"])) == 14
+    assert rubric.claims_paths == ["domains/**", "core/**", "foundations/**"]
+
+
+def test_off_is_a_word_not_false(tmp_path):
+    write_tree(tmp_path, {KB_CONFIG: "checks:\n  schema:\n    title_match: off\n"
+                                     "    severity: {unknown-field: off, missing-title: info}\n"})
+    rubric = load_rubric(None, tmp_path)
+    assert options(rubric, "schema")["title_match"] == "off"
+    assert rubric.severity("schema", "schema.unknown-field", "info") == "off"
+    assert rubric.severity("schema", "schema.missing-title", "warning") == "info"
+
+
+# text of the rubric file, the text the error must contain (beside the file's name)
+BAD_RUBRICS = [
+    ("colour: red\n", "unknown key 'colour'"),
+    ("checks:\n  spelling:\n    enabled: true\n", "'checks.spelling'"),
+    ("checks:\n  specificity:\n    min_word: 6\n", "'checks.specificity.min_word'"),
+    ("checks:\n  schema:\n    severity: {nope: warning}\n", "'checks.schema.severity.nope'"),
+    ("checks:\n  schema:\n    severity: {unknown-field: fatal}\n",
+     "'checks.schema.severity.unknown-field'"),
+    ("checks:\n  schema:\n    severity: [unknown-field]\n", "'checks.schema.severity'"),
+    ("checks:\n  specificity:\n    min_words: six\n", "'checks.specificity.min_words'"),
+    ("checks:\n  specificity:\n    enabled: yes\n", "'checks.specificity.enabled'"),
+    ("files:\n  max_bytes: true\n", "'files.max_bytes'"),
+    ("schema:\n  domains: health\n", "'schema.domains'"),
+    ("checks:\n  schema: false\n", "'checks.schema'"),
+    ("verdict:\n  fail_on: info\n", "'verdict.fail_on'"),
+    ("reviewer:\n  key: has space\n", "'reviewer.key'"),
+    ("extends: [default]\n", "'extends'"),
+    ("extends: no-such-preset\n", "'extends: no-such-preset'"),
+    ("schema:\n  domains: [a, b\n", "not valid YAML"),
+    ("- just\n- a list\n", "must be a mapping"),
+]
+
+
+@pytest.mark.parametrize(("text", "names"), BAD_RUBRICS, ids=[n for _, n in BAD_RUBRICS])
+def test_bad_rubric_names_the_file_and_the_key(tmp_path, text, names):
+    write_tree(tmp_path, {KB_CONFIG: text})
+    with pytest.raises(RubricError) as error:
+        load_rubric(None, tmp_path)
+    assert str(error.value).startswith(str(tmp_path / KB_CONFIG))
+    assert names in str(error.value)
+
+
+def test_invalid_yaml_names_the_line(tmp_path):
+    write_tree(tmp_path, {KB_CONFIG: "verdict:\n  fail_on: error\nschema:\n  domains: [a, b\n"})
+    with pytest.raises(RubricError, match=r"\.claim-review\.yaml:\d+: rubric is not valid YAML"):
+        load_rubric(None, tmp_path)
+
+
+def test_error_in_an_extended_file_names_that_file(tmp_path):
+    write_tree(tmp_path, {KB_CONFIG: "extends: base.yaml\n",
+                          "base.yaml": "checks:\n  schema:\n    severity: {nope: warning}\n",
+                          "fail.yaml": "extends: verdict.yaml\n",
+                          "verdict.yaml": "verdict:\n  fail_on: info\n"})
+    with pytest.raises(RubricError, match=r"base\.yaml: unknown rule 'checks\.schema\.severity"):
+        load_rubric(None, tmp_path)
+    with pytest.raises(RubricError, match=r"verdict\.yaml: 'verdict\.fail_on'"):
+        load_rubric(tmp_path / "fail.yaml", tmp_path)
+
+
+def test_extends_cycle(tmp_path):
+    write_tree(tmp_path, {"a.yaml": "extends: b.yaml\n", "b.yaml": "extends: a.yaml\n"})
+    with pytest.raises(RubricError, match="'extends' forms a cycle"):
+        load_rubric(tmp_path / "a.yaml", tmp_path)
+
+
+def test_missing_explicit_rubric(tmp_path):
+    with pytest.raises(RubricError, match=r"nope\.yaml: cannot read rubric"):
+        load_rubric(tmp_path / "nope.yaml", tmp_path)
+
+
+@pytest.mark.parametrize("command", [["rubric"], ["check", "--no-llm"],
+                                     ["explain", "schema"]])
+def test_cli_reports_a_bad_rubric_in_one_line_and_exits_2(tmp_path, command):
+    write_tree(tmp_path, {KB_CONFIG: "checks:\n  specificity:\n    min_word: 6\n"})
+    result = CliRunner().invoke(main, [*command, "--kb", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("claim-review: error: ")
+    assert str(tmp_path / KB_CONFIG) in lines[0] and "'checks.specificity.min_word'" in lines[0]
+    assert "Traceback" not in result.output
+    assert not isinstance(result.exception, RubricError)
