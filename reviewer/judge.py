@@ -435,9 +435,12 @@ def _cache(s: Settings, ctx: ReviewContext) -> ResultCache | None:
     if not s.cache:
         return None
     chosen = os.environ.get("CLAIM_REVIEW_CACHE_DIR") or s.cache_dir
+    if not chosen:  # outside any checkout, so a pull request cannot plant answers
+        home = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        return ResultCache(Path(home) / "claim-review" / "judge")
     source = ctx.kb.source
     root = Path(getattr(source, "root", None) or getattr(source, "repo", None) or ".")
-    return ResultCache(root / (chosen or ".claim-review-cache/judge"))
+    return ResultCache(root / Path(chosen).expanduser())
 
 
 # -- calling the API ---------------------------------------------------------

@@ -448,10 +448,12 @@ def open_pull(o: Options, env: Mapping[str, str], log: Log) -> Context | None:
 
 
 def _no_checkout_cache(rubric: Rubric, env: Mapping[str, str]) -> None:
-    """The checkout may hold the pull request's own files: a judge answer cache planted
-    there must not be read (CLAIM_REVIEW_CACHE_DIR names a trusted cache)."""
+    """The checkout may hold the pull request's own files: a judge answer cache the rubric
+    places inside it must not be read (CLAIM_REVIEW_CACHE_DIR names a trusted cache; the
+    default cache lives outside the checkout)."""
     judge = rubric.data.get("judge") or {}
-    if judge.get("cache") and not env.get("CLAIM_REVIEW_CACHE_DIR"):
+    inside = judge.get("cache_dir") and not Path(str(judge["cache_dir"])).expanduser().is_absolute()
+    if judge.get("cache") and inside and not env.get("CLAIM_REVIEW_CACHE_DIR"):
         judge["cache"] = False
 
 
