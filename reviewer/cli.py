@@ -136,7 +136,8 @@ def explain(name: str, rubric: Path | None, kb_dir: Path) -> None:
     from reviewer.checks import ALL_RULES, BY_ID
     from reviewer.rubric import load_rubric
 
-    module = BY_ID.get(name) or ALL_RULES.get(name) or ALL_RULES.get(f"{name}")
+    check_of_judge_rule = name.removesuffix(".judge") if name.endswith(".judge") else None
+    module = BY_ID.get(name) or ALL_RULES.get(name) or BY_ID.get(check_of_judge_rule or "")
     if module is None:
         known = ", ".join(sorted([*BY_ID, *ALL_RULES]))
         raise UsageFailure(f"unknown check or rule '{name}' (known: {known})")
@@ -147,9 +148,17 @@ def explain(name: str, rubric: Path | None, kb_dir: Path) -> None:
     for rule, default in module.RULES.items():
         mark = "*" if rule == name else " "
         click.echo(f" {mark} {rule}: {loaded.severity(module.ID, rule, default)}")
+    judge_rule = f"{module.ID}.judge"
+    mark = "*" if name == judge_rule else " "
+    click.echo(f" {mark} {judge_rule}: at most "
+               f"{(loaded.judge.get('severity') or {}).get(module.ID, 'warning')} (LLM judge)")
     click.echo("\nEffective options:")
     options = loaded.check_options(module.ID, module.DEFAULTS)
     click.echo(yaml.safe_dump(options, sort_keys=True, allow_unicode=True).rstrip())
+    criteria = (loaded.judge.get("criteria") or {}).get(module.ID)
+    if criteria:
+        click.echo("\nWhat the LLM judge is asked (judge.criteria." + module.ID + "):")
+        click.echo(criteria.strip())
 
 
 @main.command(name="rubric")

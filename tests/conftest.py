@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from datetime import date
 from pathlib import Path
 
@@ -122,3 +123,9 @@ def the_finding(result: Review, rule: str):
     found = [f for f in result.findings if f.rule == rule]
     assert len(found) == 1, rules(result)
     return found[0]
+
+
+def git(repo: Path, *args: str) -> str:
+    """Run git in `repo` with a fixed identity; the output, stripped."""
+    return subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@e",
+                           *args], check=True, capture_output=True, text=True).stdout.strip()

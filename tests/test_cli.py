@@ -148,7 +148,8 @@ def test_explain_a_rule_prints_its_docs_and_effective_options(tmp_path):
     assert BY_ID["wiki_links"].__doc__.strip() in out
     assert " * wiki_links.broken-link: error" in out
     assert "   wiki_links.ambiguous-link: error" in out
-    options = yaml.safe_load(out.split("Effective options:\n", 1)[1])
+    options_text = out.split("Effective options:\n", 1)[1].split("\n\nWhat the LLM judge")[0]
+    options = yaml.safe_load(options_text)
     assert options == {"suggestions": 5, "suggestion_cutoff": 60,
                        "reference_fields": ["depends_on"]}
 
@@ -204,3 +205,11 @@ def test_real_process(tmp_path):
     data = json.loads(done.stdout)
     assert [(f["line"], f["rule"]) for f in data["files"][0]["findings"]] == \
         [(12, "specificity.label-title")]
+
+
+def test_explain_a_judge_rule_shows_its_ceiling_and_criteria():
+    result = cli("explain", "specificity.judge")
+    assert result.exit_code == 0, result.output
+    assert " * specificity.judge: at most warning" in result.output
+    assert "judge.criteria.specificity" in result.output
+    assert cli("explain", "nothing.judge").exit_code == 2

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import claim_text, write_tree
+from conftest import git, write_tree
+from conftest import own_claim as claim
 
 from reviewer.cli import main
 
@@ -17,18 +17,6 @@ OLD = "Bus lanes cut trip times on congested arterials"
 KEEP = "Signal priority shortens bus trips on long-cycle corridors"
 GONE = "Night buses reduce late-evening drink driving in dense districts"
 LINKER = "Frequent networks outperform coverage networks for ridership growth"
-
-
-def claim(title: str, body: str, **fields) -> str:
-    """A valid claim whose description is its own, so claims never look alike by description."""
-    fields.setdefault("description", f"Evidence for '{title.lower()}' comes from 2024 audits "
-                                     "of routes, timetables and rider counts")
-    return claim_text(title, body=body, **fields)
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@e",
-                           *args], check=True, capture_output=True, text=True).stdout
 
 
 @pytest.fixture

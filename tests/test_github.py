@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import BASE_FILES, claim_text
+from conftest import BASE_FILES, git
+from conftest import own_claim as claim
 from fakes.github_server import Failure, FakeGitHub, files_from_git, patch_lines
 
 import reviewer.github
@@ -59,17 +60,6 @@ def fake():
     server = start_fake()
     yield server
     server.stop()
-
-
-def claim(title: str, body: str, **fields) -> str:
-    fields.setdefault("description", f"Evidence for '{title.lower()}' comes from 2024 audits "
-                                     "of routes, timetables and rider counts")
-    return claim_text(title, body=body, **fields)
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@e",
-                           *args], check=True, capture_output=True, text=True).stdout.strip()
 
 
 def kb_repo(root: Path, head_files: dict[str, str | None],
