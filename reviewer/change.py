@@ -81,9 +81,41 @@ def _load(kb: KnowledgeBase, root: Path, file: Path) -> Claim:
     return claim
 
 
+DEFAULT_BASES = ("main", "origin/main", "master", "origin/master")
+
+
+def require_repo(repo: Path) -> None:
+    if not repo.is_dir():
+        raise SourceError(f"{repo}: no such folder")
+    try:
+        git(repo, "rev-parse", "--git-dir")
+    except SourceError:
+        raise SourceError(f"{repo}: not a git repository") from None
+
+
+def default_base(repo: Path) -> str:
+    """The first of main, origin/main, master, origin/master that names a commit: a CI
+    checkout often has only the remote-tracking branch."""
+    require_repo(repo)
+    for ref in DEFAULT_BASES:
+        try:
+            git(repo, "rev-parse", "--verify", "--quiet", ref + "^{commit}")
+            return ref
+        except SourceError:
+            continue
+    raise SourceError(f"{repo}: none of {', '.join(DEFAULT_BASES)} exists; "
+                      "pass the base branch with --base")
+
+
 def from_git(repo: Path, base: str, head: str, rubric: Rubric) -> Change:
+    require_repo(repo)
     head_tree = GitTreeSource(repo, head)
-    merge_base = git(repo, "merge-base", base, head_tree.commit).decode().strip()
+    try:
+        base_commit = git(repo, "rev-parse", "--verify", "--quiet", base + "^{commit}")
+    except SourceError:
+        raise SourceError(f"base ref '{base}' names no commit in {repo}") from None
+    merge_base = git(repo, "merge-base", base_commit.decode().strip(),
+                     head_tree.commit).decode().strip()
     base_tree = GitTreeSource(repo, merge_base)
     head_kb = KnowledgeBase(head_tree, rubric)
     base_kb = KnowledgeBase(base_tree, rubric)

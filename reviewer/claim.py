@@ -125,6 +125,7 @@ def find_links(body: str, first_line: int = 1) -> list[Link]:
 
 def make_link(raw: str, inner: str, line: int, column: int, embed: bool = False) -> Link:
     target, _, alias = inner.partition("|")
+    target = target.removesuffix("\\")  # `[[note\|alias]]`: Obsidian's escape inside tables
     target, _, heading = target.partition("#")
     return Link(raw=raw, target=target.strip(), heading=heading.strip(), alias=alias.strip(),
                 line=line, column=column, embed=embed)

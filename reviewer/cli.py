@@ -79,7 +79,9 @@ def check(files: tuple[Path, ...], kb_dir: Path, rubric: Path | None, fmt: str,
 @main.command()
 @click.option("--repo", type=click.Path(file_okay=False, path_type=Path), default=".",
               show_default=True, help="The git repository of the knowledge base.")
-@click.option("--base", default="main", show_default=True, help="Base ref of the change.")
+@click.option("--base", default=None,
+              help="Base ref of the change (default: main, else origin/main, master, "
+                   "origin/master, the first that exists).")
 @click.option("--head", default="HEAD", show_default=True, help="Head ref of the change.")
 @review_options
 @_fail_on_config
@@ -88,11 +90,11 @@ def diff(repo: Path, base: str, head: str, rubric: Path | None, fmt: str, no_llm
     """Review the claims changed between the merge-base of BASE and HEAD.
 
     Contents are read from git objects at HEAD, not from the working tree."""
-    from reviewer.change import from_git
+    from reviewer.change import default_base, from_git
     from reviewer.rubric import load_rubric
 
     loaded = load_rubric(rubric, repo)
-    change = from_git(repo, base, head, loaded)
+    change = from_git(repo, base or default_base(repo), head, loaded)
     _finish(change, fmt, no_llm, model)
 
 

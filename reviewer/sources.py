@@ -57,8 +57,11 @@ class GitTreeSource:
     def __init__(self, repo: Path, ref: str):
         self.repo = repo
         self.ref = ref
-        self.commit = git(repo, "rev-parse", "--verify", "--quiet", ref + "^{commit}").decode()
-        self.commit = self.commit.strip()
+        try:
+            found = git(repo, "rev-parse", "--verify", "--quiet", ref + "^{commit}")
+        except SourceError:
+            raise SourceError(f"'{ref}' names no commit in {repo}") from None
+        self.commit = found.decode().strip()
         self._blobs: dict[str, str] = {}
         self._cache: dict[str, bytes] = {}
         out = git(repo, "ls-tree", "-r", "-z", "--full-tree", self.commit)

@@ -139,6 +139,18 @@ def test_unknown_ref_is_a_usage_error(repo):
     assert "error" in result.output and "Traceback" not in result.output
 
 
-def test_not_a_repository_is_a_usage_error(tmp_path):
-    result = CliRunner().invoke(main, ["diff", "--repo", str(tmp_path)])
-    assert result.exit_code == 2
+def test_default_base_falls_back_to_master(repo):
+    git(repo, "branch", "-m", "main", "master")
+    name = "Ferry links shorten cross-harbour commutes by half"
+    write_tree(repo, {f"{T}{name}.md": claim(name, f"See [[{KEEP}]], 2024.\n", source="unknown")})
+    commit_all(repo)
+    code, report = run_diff(repo)
+    assert code == 1 and report["summary"]["reviewed"] == 1
+
+
+def test_missing_folder_and_plain_folder_are_usage_errors(tmp_path):
+    for folder in (tmp_path / "nowhere", tmp_path):
+        result = CliRunner().invoke(main, ["diff", "--repo", str(folder)])
+        assert result.exit_code == 2
+        assert result.output.startswith("claim-review: error: ")
+        assert "no such folder" in result.output or "not a git repository" in result.output

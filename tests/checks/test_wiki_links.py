@@ -68,3 +68,8 @@ def test_unresolved_depends_on_entry(kb):
     result = review_body(kb, "Body from 2024.\n",
                          depends_on=["Existing claim about buses", "A claim nobody wrote"])
     assert rules(result, "wiki_links") == [(9, "wiki_links.unresolved-reference")]
+
+
+def test_escaped_pipe_of_a_link_inside_a_table_resolves(kb):
+    body = "| claim | why |\n|---|---|\n| [[Existing claim about buses\\|buses]] | 2024 |\n"
+    assert rules(review_body(kb, body), "wiki_links") == []
