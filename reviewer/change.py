@@ -10,7 +10,7 @@ from pathlib import Path
 from reviewer.claim import Claim
 from reviewer.globs import matches
 from reviewer.kb import KnowledgeBase, ReviewContext
-from reviewer.parse import parse_claim
+from reviewer.parse import parse_claim, problem
 from reviewer.rubric import Rubric
 from reviewer.sources import DirSource, GitTreeSource, SourceError, git
 
@@ -131,6 +131,9 @@ def from_git(repo: Path, base: str, head: str, rubric: Rubric) -> Change:
             removed.append(old)
         if not _is_note(new, rubric):
             continue
+        if head_tree.blob(new) is None:  # a symlink or submodule: never followed
+            claims.append(_not_a_file(new))
+            continue
         claim = head_kb.claim(new)
         if head_kb.is_claim(new, claim):
             claims.append(claim)
@@ -139,6 +142,16 @@ def from_git(repo: Path, base: str, head: str, rubric: Rubric) -> Change:
     ctx = ReviewContext(kb=head_kb, base=base_kb, change=claims, rubric=rubric, today=today(),
                         removed=removed)
     return Change(ctx, skipped=skipped, deleted=deleted)
+
+
+def _not_a_file(path: str) -> Claim:
+    claim = Claim(path=path)
+    claim.problems.append(problem(
+        path, "not-a-regular-file", 1,
+        "the change adds this note as a symbolic link or submodule, not a file",
+        "commit the claim as a regular Markdown file; links are never followed"))
+    claim.unreadable = True
+    return claim
 
 
 def _is_note(path: str, rubric: Rubric) -> bool:

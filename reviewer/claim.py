@@ -33,7 +33,8 @@ class Claim:
     title: str = ""
     title_line: int | None = None  # None: no H1, the title comes from the file name
     _links: list[Link] | None = field(default=None, repr=False)
-    problems: list[Finding] = field(default_factory=list)  # parse problems, reported by schema
+    problems: list[Finding] = field(default_factory=list)  # parse problems, always reported
+    unreadable: bool = False  # binary, or not a regular file: no check can judge its content
 
     @property
     def links(self) -> list[Link]:

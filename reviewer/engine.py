@@ -60,8 +60,10 @@ def review(ctx: ReviewContext) -> Review:
             ctx.state[module.ID] = module.prepare(ctx, options[module.ID])
     reports = {}
     for claim in sorted(ctx.change, key=lambda c: c.path):
-        found = []
-        for module in enabled:
+        # parse problems count even when a rubric disables the schema check: a file that
+        # cannot be read must never pass for want of a check to say so
+        found = list(claim.problems)
+        for module in enabled if not claim.unreadable else []:
             found.extend(_run(module, claim, ctx, options[module.ID]))
         reports[claim.path] = FileReport(claim.path, found, claim)
     if rubric.check_enabled(wiki_links.ID):

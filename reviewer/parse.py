@@ -53,6 +53,7 @@ def parse_claim(path: str, data: bytes, max_bytes: int = MAX_BYTES) -> Claim:
         claim.problems.append(problem(
             path, "binary-file", 1, "file contains NUL bytes: it is binary, not Markdown",
             "remove the file or replace it with a UTF-8 Markdown claim"))
+        claim.unreadable = True
         return claim
     text = _decode(claim, data)
     claim.text = text

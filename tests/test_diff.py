@@ -154,3 +154,13 @@ def test_missing_folder_and_plain_folder_are_usage_errors(tmp_path):
         assert result.exit_code == 2
         assert result.output.startswith("claim-review: error: ")
         assert "no such folder" in result.output or "not a git repository" in result.output
+
+
+def test_a_symlinked_note_is_a_finding_and_never_followed(repo, tmp_path):
+    secret = tmp_path / "secret.md"
+    secret.write_text(claim("Outside note that must never be read", "x\n"), encoding="utf-8")
+    (repo / T / "Linked claim.md").symlink_to(secret)
+    commit_all(repo)
+    code, report = run_diff(repo)
+    assert code == 1
+    assert findings(report) == [(f"{T}Linked claim.md", 1, "schema.not-a-regular-file")]

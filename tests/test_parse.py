@@ -204,3 +204,13 @@ def test_links_in_code_and_frontmatter_are_not_body_links():
 def test_unclosed_fence_hides_the_rest():
     claim = parse_claim("x.md", b"---\n---\n[[before]]\n```\n[[after]]\n")
     assert [k.target for k in claim.links] == ["before"]
+
+
+def test_parse_problems_are_reported_even_with_the_schema_check_disabled(kb):
+    (kb / ".claim-review.yaml").write_text("checks:\n  schema:\n    enabled: false\n",
+                                           encoding="utf-8")
+    path = kb / "domains" / "urban-transit" / "Broken note.md"
+    path.write_bytes(b"\x00\x01binary")
+    result = run_check(kb, [path])
+    assert [(f.line, f.rule) for f in result.findings] == [(1, "schema.binary-file")]
+    assert result.verdict == "REQUEST_CHANGES"

@@ -178,7 +178,9 @@ def test_severity_override_changes_the_verdict(kb):
     assert result.verdict == APPROVE
 
 
-def test_disabled_check_reports_nothing(kb):
+def test_disabled_check_reports_only_what_could_not_be_parsed(kb):
     (kb / ".claim-review.yaml").write_text("checks:\n  schema:\n    enabled: false\n",
                                            encoding="utf-8")
-    assert rules(review(kb, "no frontmatter at all\n"), "schema") == []
+    assert rules(review(kb, own_claim(TITLE, type="insight")), "schema") == []
+    assert rules(review(kb, "no frontmatter at all\n"), "schema") == \
+        [(1, "schema.no-frontmatter")]
