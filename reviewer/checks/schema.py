@@ -85,7 +85,7 @@ RULES = {
 DEFAULTS = {"title_match": "either", "report_unknown_fields": True}
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_UNNAMEABLE = re.compile(r'[\\/:*?"<>|#^\[\]]')  # characters a file name or link cannot hold
+_PUNCTUATION = re.compile(r"[^\w\s-]")  # hyphens stay: they tell a slug from a title
 STRING_FIELDS = ("type", "domain", "description", "confidence", "source")
 
 
@@ -252,6 +252,6 @@ def _title(claim: Claim, mode: str) -> Iterator[Finding]:
 
 
 def _loose(text: str) -> str:
-    """Titles may keep characters that file names (and Obsidian links) cannot hold; every
-    other character, hyphens included, must match for a link by title to resolve."""
-    return " ".join(_UNNAMEABLE.sub(" ", text.lower()).split()).rstrip(". ")
+    """Titles keep punctuation that file names drop (`agents'`, `:`, `?`, commas); words and
+    hyphens must match, so `bus-lanes-cut.md` is not the verbatim name of "Bus lanes cut"."""
+    return " ".join(_PUNCTUATION.sub("", text.lower()).split())
