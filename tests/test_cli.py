@@ -151,7 +151,7 @@ def test_explain_a_rule_prints_its_docs_and_effective_options(tmp_path):
     options_text = out.split("Effective options:\n", 1)[1].split("\n\nWhat the LLM judge")[0]
     options = yaml.safe_load(options_text)
     assert options == {"suggestions": 5, "suggestion_cutoff": 60,
-                       "reference_fields": ["depends_on"]}
+                       "reference_fields": ["depends_on"], "reference_cutoff": 85}
 
 
 def test_explain_a_check(tmp_path):

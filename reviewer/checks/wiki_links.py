@@ -8,7 +8,8 @@ What it checks
     link names the closest existing notes; a name shared by several notes is
     ambiguous; a link that climbs out of the repository (`[[../../x]]`) is
     broken and never read. Entries of the `reference_fields` lists
-    (`depends_on`) should name existing notes too. In `diff`, a change that
+    (`depends_on`) that are `[[links]]`, or nearly match a note's name, must
+    resolve too (other entries may be free-text evidence). In `diff`, a change that
     deletes or renames a note also reports the links elsewhere that it breaks.
 
 Why it matters
@@ -19,6 +20,8 @@ Options
     suggestions (3): how many close notes a broken-link message names.
     suggestion_cutoff (60): the least similarity for a suggestion.
     reference_fields ([depends_on]): frontmatter lists whose entries name notes.
+    reference_cutoff (85): a plain (unbracketed) entry of those lists may be free-text
+        evidence; it is reported only when a note's name is at least this similar.
 
 Failing example
     Since [[bus lanes cut comute times]], ...   (misspelled)
@@ -47,7 +50,8 @@ RULES = {
     "wiki_links.unresolved-reference": WARNING,
     "wiki_links.link-broken-by-change": ERROR,
 }
-DEFAULTS = {"suggestions": 3, "suggestion_cutoff": 60, "reference_fields": ["depends_on"]}
+DEFAULTS = {"suggestions": 3, "suggestion_cutoff": 60, "reference_fields": ["depends_on"],
+            "reference_cutoff": 85}
 
 
 def validate(claim: Claim, ctx: ReviewContext, options: dict) -> Iterator[Finding]:
@@ -87,6 +91,8 @@ def _suggest(target: str, ctx: ReviewContext, options: dict) -> list[str]:
 
 
 def _references(claim: Claim, name: str, ctx: ReviewContext, options: dict) -> Iterator[Finding]:
+    """`[[...]]` entries must resolve. Plain entries may be free-text evidence, so only one
+    that nearly matches a note's name (a misspelled or re-slugged title) is reported."""
     values = claim.fm.get(name)
     if not isinstance(values, list):
         return
@@ -94,15 +100,21 @@ def _references(claim: Claim, name: str, ctx: ReviewContext, options: dict) -> I
         if not isinstance(value, str) or not value.strip():
             continue
         target = value.strip()
-        if target.startswith("[[") and target.endswith("]]"):
+        linked = target.startswith("[[") and target.endswith("]]")
+        if linked:
             target = target[2:-2].split("|")[0].split("#")[0]
-        if ctx.kb.resolve(target, claim.path).status == MISSING:
-            suggestions = _suggest(target, ctx, options)
-            hint = f"did you mean '{suggestions[0]}'?" if suggestions else \
-                "name an existing note exactly, or drop the entry"
-            yield make(ID, "unresolved-reference", claim.path, claim.line_of(name),
-                       f"{name} entry '{_clip(target)}' names no note of the knowledge base",
-                       hint, target=target, suggestions=suggestions)
+        if ctx.kb.resolve(target, claim.path).status != MISSING:
+            continue
+        cutoff = options["suggestion_cutoff"] if linked else options["reference_cutoff"]
+        suggestions = ctx.kb.suggest(target, options["suggestions"], cutoff) \
+            if options["suggestions"] > 0 else []
+        if not linked and not suggestions:
+            continue
+        hint = f"did you mean '{suggestions[0]}'?" if suggestions else \
+            "name an existing note exactly, or drop the entry"
+        yield make(ID, "unresolved-reference", claim.path, claim.line_of(name),
+                   f"{name} entry '{_clip(target)}' names no note of the knowledge base",
+                   hint, target=target, suggestions=suggestions)
 
 
 def broken_by_change(ctx: ReviewContext) -> list[Finding]:
