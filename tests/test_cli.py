@@ -26,8 +26,8 @@ CATEGORY_TO_CHECK = {"schema": "schema", "duplication": "duplication",
                      "source quality": "source_quality", "specificity": "specificity"}
 # A loose paraphrase cannot be told from a related claim without reading it: the deterministic
 # check keeps the existing claim as a candidate and leaves the call to the judge.
-JUDGE_ONLY = {"Blameless incident reviews uncover more contributing causes than reviews that "
-              "blame individuals.md": "Blameless postmortems surface more contributing factors "
+JUDGE_ONLY = {"blameless-incident-reviews-uncover-more-contributing-causes-than-reviews-that-"
+              "blame-individuals.md": "Blameless postmortems surface more contributing factors "
                                       "than postmortems that assign individual fault.md"}
 
 
@@ -130,7 +130,7 @@ def test_clean_file_exits_0_in_every_format():
 
 
 def test_text_output_lists_path_line_severity_rule():
-    name = "Soil microbial diversity.md"
+    name = "soil-microbial-diversity.md"
     result = cli("check", "--kb", str(KB), "--no-llm", str(PROPOSED / name))
     assert result.exit_code == 1
     first = result.stdout.splitlines()[0]
@@ -198,7 +198,7 @@ def test_real_process(tmp_path):
     env["CLAIM_REVIEW_TODAY"] = TODAY
     done = subprocess.run(
         [sys.executable, "-m", "reviewer", "check", "--kb", str(KB), "--no-llm", "--format",
-         "json", str(PROPOSED / "Soil microbial diversity.md")],
+         "json", str(PROPOSED / "soil-microbial-diversity.md")],
         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60, check=False)
     assert done.returncode == 1, done.stderr
     assert done.stderr == ""
