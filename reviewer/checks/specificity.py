@@ -1,8 +1,10 @@
 """specificity: the title is a proposition specific enough to disagree with.
 
 What it checks
-    "This note argues that <title>" must read as a sentence: the title has at
-    least `min_words` words (else it is a label) and a verb. Unscoped
+    "This note argues that <title>" must read as a sentence. A title shorter
+    than `min_words` words with no verb is a label (error); a short title with
+    a verb is too short to carry its scope (warning); a longer title with no
+    verb reads as a label too (warning). Unscoped
     universals in the title ("all", "always", "never", "every", "the only",
     "the fundamental", "no one") are flagged. The description must add
     information beyond the title: too similar to it, or adding fewer than
@@ -44,6 +46,7 @@ ID = "specificity"
 TITLE = "Specificity"
 RULES = {
     "specificity.label-title": ERROR,
+    "specificity.short-title": WARNING,
     "specificity.no-verb": WARNING,
     "specificity.unscoped-universal": WARNING,
     "specificity.description-restates-title": WARNING,
@@ -81,12 +84,20 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d[\d.,%]*")
 def validate(claim: Claim, ctx: ReviewContext, options: dict) -> Iterator[Finding]:
     line = claim.title_line or 1
     words = _WORD.findall(claim.title)
-    if len(words) < options["min_words"]:
+    short = len(words) < options["min_words"]
+    verb = _has_verb(words, tuple(options["extra_verbs"]), strict=short)
+    if short and not verb:
         yield make(ID, "label-title", claim.path, line,
-                   f"title '{claim.title}' is a label ({len(words)} words, at least "
-                   f"{options['min_words']} expected), not a proposition",
+                   f"title '{claim.title}' is a label ({len(words)} words, no verb), "
+                   "not a proposition",
                    "state what is true and why: 'X causes Y because Z'", title=claim.title)
-    elif not _has_verb(words, tuple(options["extra_verbs"])):
+    elif short:
+        yield make(ID, "short-title", claim.path, line,
+                   f"title '{claim.title}' is {len(words)} words, fewer than "
+                   f"{options['min_words']}: too short to say what, where and why",
+                   "add the mechanism or the scope: 'X causes Y in Z because W'",
+                   title=claim.title)
+    elif not verb:
         yield make(ID, "no-verb", claim.path, line,
                    f"title '{claim.title}' has no verb, so it reads as a label",
                    "make it a sentence: 'This note argues that <title>' must read naturally",
@@ -95,15 +106,19 @@ def validate(claim: Claim, ctx: ReviewContext, options: dict) -> Iterator[Findin
     yield from _description(claim, options)
 
 
-def _has_verb(words: list[str], extra: tuple[str, ...]) -> bool:
-    for word in words:
+def _has_verb(words: list[str], extra: tuple[str, ...], strict: bool = False) -> bool:
+    """Lenient on purpose: a missed label costs less than a false alarm. `strict` (for short
+    titles) does not take a final plural-looking word for a verb: "AI diagnostics"."""
+    for i, word in enumerate(words):
         w = word.lower().strip("'’")
         if w in AUXILIARIES or w in COMMON_VERBS or w in extra:
             return True
-        if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
-            return True  # third person ("drives") or a plural: lenient on purpose
         if len(w) > 4 and w.endswith("ed"):
             return True
+        if strict and i == len(words) - 1:
+            continue
+        if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
+            return True  # third person ("drives") or a plural
     return False
 
 

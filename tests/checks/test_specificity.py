@@ -89,7 +89,19 @@ def test_min_words_from_the_rubric(kb):
     title = "Bus lanes cut trip times"
     assert rules(review(kb, title), "specificity") == []
     rubric(kb, "    min_words: 6\n")
+    assert rules(review(kb, title), "specificity") == [(TITLE_LINE, "specificity.short-title")]
+
+
+@pytest.mark.parametrize("title", ["AI diagnostics", "Soil carbon", "Collective agent core"])
+def test_short_verbless_titles_are_labels(kb, title):
     assert rules(review(kb, title), "specificity") == [(TITLE_LINE, "specificity.label-title")]
+
+
+def test_short_title_with_a_verb_is_a_warning_not_a_label(kb):
+    result = review(kb, "Inflation erodes savings")
+    assert rules(result, "specificity") == [(TITLE_LINE, "specificity.short-title")]
+    assert the_finding(result, "specificity.short-title").severity == "warning"
+    assert result.verdict == APPROVE
 
 
 def test_severity_override_changes_the_verdict(kb):
