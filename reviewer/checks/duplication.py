@@ -3,9 +3,10 @@
 What it checks
     Each claim's title is compared with the title of every existing claim and
     of every other claim in the same change, after normalising case, slugs,
-    hyphens and punctuation. At or above `error_threshold` it is a duplicate
-    (error, `duplicate_of` names the existing file); at or above
-    `warning_threshold`, or when the descriptions are nearly identical, it is a
+    hyphens and punctuation. At or above `error_threshold`, in the same word
+    order, it is a duplicate (error, `duplicate_of` names the existing file);
+    at or above `warning_threshold` in any word order ("B causes A" against
+    "A causes B"), or when the descriptions are nearly identical, it is a
     possible duplicate (warning) and the top candidates are kept for the judge.
     Within one change, the later file (in path order) is the one reported.
 
@@ -37,7 +38,7 @@ from collections.abc import Iterator
 
 from rapidfuzz import fuzz, process
 
-from reviewer.claim import Claim, comparable
+from reviewer.claim import Claim, comparable, normalize_name
 from reviewer.findings import ERROR, WARNING, Finding, make
 from reviewer.kb import ReviewContext
 
@@ -90,6 +91,10 @@ def _candidates(claim: Claim, pool: list, titles: list[str], descriptions: list[
                                          "title_score": round(fuzz.ratio(
                                              title, titles[i]), 1)})
             entry["description_score"] = round(score, 1)
+    own = normalize_name(claim.title)
+    for entry in found.values():
+        # word order carries direction: "A causes B" does not duplicate "B causes A"
+        entry["ordered_score"] = round(fuzz.ratio(own, normalize_name(entry["title"])), 1)
     ranked = sorted(found.values(), key=lambda e: (-e["title_score"], e["path"]))
     return ranked[: options["candidates"]]
 
@@ -98,10 +103,10 @@ def validate(claim: Claim, ctx: ReviewContext, options: dict) -> Iterator[Findin
     candidates = ctx.state.get(ID, {}).get(claim.path, [])
     line = claim.title_line or 1
     for c in candidates:
-        if c["title_score"] >= options["error_threshold"]:
+        if c["ordered_score"] >= options["error_threshold"]:
             yield make(ID, "duplicate", claim.path, line,
                        f"title duplicates the existing claim '{c['path']}' "
-                       f"(similarity {c['title_score']:.0f} >= {options['error_threshold']})",
+                       f"(similarity {c['ordered_score']:.0f} >= {options['error_threshold']})",
                        "add this evidence to the existing claim instead, or sharpen the title "
                        "to say what is new", duplicate_of=c["path"], candidates=candidates)
             return

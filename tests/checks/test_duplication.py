@@ -76,3 +76,14 @@ def test_fail_on_warning_blocks_a_possible_duplicate(kb):
     result = review(kb, "Signal priority shortens bus journeys on long-cycle corridors")
     assert rules(result) == [(11, "duplication.possible-duplicate")]
     assert result.verdict == REQUEST_CHANGES
+
+
+def test_reversed_direction_is_a_possible_duplicate_not_a_duplicate(kb):
+    add_claim(kb, "domains/urban-transit/Inflation causes unemployment in small open economies.md",
+              own_claim("Inflation causes unemployment in small open economies"))
+    path = add_claim(kb, "domains/urban-transit/Unemployment causes inflation in small open "
+                         "economies.md",
+                     own_claim("Unemployment causes inflation in small open economies"))
+    result = run_check(kb, [path])
+    assert rules(result, "duplication") == [(11, "duplication.possible-duplicate")]
+    assert result.verdict == APPROVE
