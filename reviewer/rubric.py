@@ -42,15 +42,10 @@ class RubricError(Exception):
 
 
 def builtin_dir() -> Path:
-    try:
-        from importlib.resources import files
-
-        packaged = Path(str(files("reviewer.rubrics")))
-        if (packaged / "default.yaml").is_file():
-            return packaged
-    except (ModuleNotFoundError, TypeError):
-        pass
-    return BUILTIN_DIR
+    """Installed, the rubrics sit in the package (reviewer/rubrics, see pyproject.toml);
+    in a source checkout or an editable install, at the repository root."""
+    packaged = Path(__file__).resolve().parent / "rubrics"
+    return packaged if (packaged / "default.yaml").is_file() else BUILTIN_DIR
 
 
 def builtin_names() -> list[str]:

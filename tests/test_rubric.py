@@ -159,3 +159,26 @@ def test_cli_reports_a_bad_rubric_in_one_line_and_exits_2(tmp_path, command):
     assert str(tmp_path / KB_CONFIG) in lines[0] and "'checks.specificity.min_word'" in lines[0]
     assert "Traceback" not in result.output
     assert not isinstance(result.exception, RubricError)
+
+
+def test_built_in_rubrics_are_found_in_an_installed_layout(tmp_path):
+    """`pip install .` (the Action's install) puts rubrics/ inside the package."""
+    import shutil
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parent.parent
+    site = tmp_path / "site-packages"
+    shutil.copytree(repo / "reviewer", site / "reviewer",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(repo / "rubrics", site / "reviewer" / "rubrics")
+    code = ("from reviewer.rubric import builtin_dir, load_rubric; from pathlib import Path; "
+            "import sys; p = Path(sys.argv[1]); p.write_text('extends: teleo-codex\\n'); "
+            "print(builtin_dir()); print(load_rubric(p).reviewer_name)")
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "r.yaml")],
+                          capture_output=True, text=True, env={"PYTHONPATH": str(site)},
+                          cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    where, name = done.stdout.splitlines()
+    assert where == str(site / "reviewer" / "rubrics")
+    assert name == "Leo (claim-review)"
