@@ -41,7 +41,10 @@ def _fail_on_config(fn):
 @click.version_option(__version__, prog_name="claim-review")
 def main() -> None:
     """Review claims in a Markdown knowledge base: schema, duplicates, confidence,
-    wiki links, source quality and specificity."""
+    wiki links, source quality and specificity.
+
+    Exit codes of check, diff and pr: 0 APPROVE, 1 REQUEST_CHANGES, 2 usage or
+    configuration error, 3 no verdict (the review is incomplete)."""
 
 
 def review_options(fn):
