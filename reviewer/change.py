@@ -72,6 +72,8 @@ def _load(kb: KnowledgeBase, root: Path, file: Path) -> Claim:
             display = resolved.as_posix()
     if display in kb:
         return kb.claim(display)
+    if not resolved.is_file():  # a device or a pipe: reading could block or never end
+        return _not_a_file(display)
     try:
         data = resolved.read_bytes()
     except OSError as exc:
@@ -148,8 +150,8 @@ def _not_a_file(path: str) -> Claim:
     claim = Claim(path=path)
     claim.problems.append(problem(
         path, "not-a-regular-file", 1,
-        "the change adds this note as a symbolic link or submodule, not a file",
-        "commit the claim as a regular Markdown file; links are never followed"))
+        "this note is not a regular file (a symbolic link, submodule, device or pipe)",
+        "make the claim a regular Markdown file; links are never followed"))
     claim.unreadable = True
     return claim
 

@@ -213,3 +213,12 @@ def test_explain_a_judge_rule_shows_its_ceiling_and_criteria():
     assert " * specificity.judge: at most warning" in result.output
     assert "judge.criteria.specificity" in result.output
     assert cli("explain", "nothing.judge").exit_code == 2
+
+
+def test_a_named_pipe_is_a_finding_not_a_hang(tmp_path):
+    pipe = tmp_path / "claim.md"
+    os.mkfifo(pipe)
+    result = cli("check", "--kb", str(KB), "--no-llm", "--format", "json", str(pipe))
+    assert result.exit_code == 1
+    rules = [x["rule"] for f in json.loads(result.stdout)["files"] for x in f["findings"]]
+    assert rules == ["schema.not-a-regular-file"]

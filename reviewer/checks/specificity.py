@@ -88,12 +88,12 @@ def validate(claim: Claim, ctx: ReviewContext, options: dict) -> Iterator[Findin
     verb = _has_verb(words, tuple(options["extra_verbs"]), strict=short)
     if short and not verb:
         yield make(ID, "label-title", claim.path, line,
-                   f"title '{claim.title}' is a label ({len(words)} words, no verb), "
+                   f"title '{claim.title}' is a label ({_words(len(words))}, no verb), "
                    "not a proposition",
                    "state what is true and why: 'X causes Y because Z'", title=claim.title)
     elif short:
         yield make(ID, "short-title", claim.path, line,
-                   f"title '{claim.title}' is {len(words)} words, fewer than "
+                   f"title '{claim.title}' is {_words(len(words))}, fewer than "
                    f"{options['min_words']}: too short to say what, where and why",
                    "add the mechanism or the scope: 'X causes Y in Z because W'",
                    title=claim.title)
@@ -104,6 +104,10 @@ def validate(claim: Claim, ctx: ReviewContext, options: dict) -> Iterator[Findin
                    title=claim.title)
     yield from _universals(claim, line, options)
     yield from _description(claim, options)
+
+
+def _words(n: int) -> str:
+    return "1 word" if n == 1 else f"{n} words"
 
 
 def _has_verb(words: list[str], extra: tuple[str, ...], strict: bool = False) -> bool:
