@@ -103,6 +103,7 @@ class Settings:
     backoff: float
     time_budget: float
     max_claim_chars: int
+    max_claims: int
     cache: bool
     cache_dir: str
     severity: dict[str, str]
@@ -142,10 +143,14 @@ def judge_review(review: Review, ctx: ReviewContext, no_llm: bool = False,
         reason = "the rubric turns it off (judge.enabled: false)"
     elif not claims:
         reason = "there were no claims to judge"
+    elif len(claims) > s.max_claims:
+        reason = (f"{len(claims)} claims exceed judge.max_claims ({s.max_claims}), a guard "
+                  "against a surprise bill; raise it in the rubric or review fewer files")
     elif not key:
         reason = NO_KEY
     if reason is not None:
-        _not_run(review, s, reason, needed=bool(claims), tell=reason == NO_KEY)
+        _not_run(review, s, reason, needed=bool(claims), tell=reason == NO_KEY
+                 or len(claims) > s.max_claims)
         return
     checks = [m.ID for m in CHECKS if ctx.rubric.check_enabled(m.ID)]
     shared = {"system": system_blocks(ctx, s, checks), "schema": answer_schema(checks)}

@@ -285,7 +285,8 @@ def _finish(data: dict[str, Any], origin: list[str]) -> Rubric:
 
 
 JUDGE_NUMBERS = {"max_tokens": 1, "thinking_budget": 0, "concurrency": 1, "timeout": 0.001,
-                 "retries": 0, "backoff": 0, "time_budget": 0.001, "max_claim_chars": 1}
+                 "retries": 0, "backoff": 0, "time_budget": 0.001, "max_claim_chars": 1,
+                 "max_claims": 1}
 JUDGE_CHOICES = {"thinking": ("off", "adaptive", "budget"),
                  "effort": (None, "low", "medium", "high", "xhigh", "max")}
 PRICES = ("input", "output", "cache_read", "cache_write")

@@ -300,6 +300,17 @@ def test_required_judge_error_on_one_claim_gives_no_verdict(jkb, fake):
     assert exit_code(result) == 3 and "VERDICT:" not in render_markdown(result)
 
 
+def test_more_claims_than_max_claims_sends_nothing_and_says_why(jkb, fake):
+    rubric(jkb, "  max_claims: 1\n")
+    files = [claim(jkb, CLEAN), claim(jkb, "Ferry links shorten cross-harbour commutes by half")]
+    result = judged(jkb, files)
+    assert fake.requests == [] and result.judge["ran"] is False
+    assert result.judge["reason"].startswith("2 claims exceed judge.max_claims (1)")
+    assert result.notes[0].startswith("The LLM judge did not run: 2 claims exceed")
+    rubric(jkb, "  max_claims: 1\n  required: true\n")
+    assert exit_code(judged(jkb, files)) == 3
+
+
 def test_no_llm_never_calls_the_api(jkb, fake):
     result = judged(jkb, [claim(jkb, CLEAN)], no_llm=True)
     assert fake.requests == [] and result.judge["reason"] == "--no-llm was given"
