@@ -64,3 +64,17 @@ def test_every_rule_is_exercised_by_a_test():
                      if p.resolve() != this)
     untested = [rule for rule in ALL_RULES if f'"{rule}"' not in text]
     assert untested == []
+
+
+def test_the_readme_lists_every_rule_with_its_default_severity():
+    """The README's table of checks is the first thing users read: it must not drift."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    for number, module in enumerate(CHECKS, start=1):
+        row = next(line for line in readme.splitlines()
+                   if line.startswith(f"| {number} | `{module.ID}` |"))
+        for rule, severity in module.RULES.items():
+            short = f"`{rule.split('.', 1)[1]}`"
+            assert short in row, f"README does not list {rule}"
+            after = row[row.index(short):]
+            assert after[after.index("("):].startswith(f"({severity}"), \
+                f"README gives {rule} another severity than {severity}"
