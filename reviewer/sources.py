@@ -95,7 +95,11 @@ class GitTreeSource:
         pos = 0
         for path in wanted:
             header_end = out.index(b"\n", pos)
-            size = int(out[pos:header_end].split()[2])
+            header = out[pos:header_end].split()
+            if len(header) != 3:  # "<sha> missing": a shallow or partial clone
+                raise SourceError(f"git has no contents for {path} at {self.ref} "
+                                  "(a shallow or partial clone? fetch full history)")
+            size = int(header[2])
             start = header_end + 1
             self._cache[path] = out[start:start + size]
             pos = start + size + 1
