@@ -116,8 +116,13 @@ def from_git(repo: Path, base: str, head: str, rubric: Rubric) -> Change:
         base_commit = git(repo, "rev-parse", "--verify", "--quiet", base + "^{commit}")
     except SourceError:
         raise SourceError(f"base ref '{base}' names no commit in {repo}") from None
-    merge_base = git(repo, "merge-base", base_commit.decode().strip(),
-                     head_tree.commit).decode().strip()
+    try:
+        merge_base = git(repo, "merge-base", base_commit.decode().strip(),
+                         head_tree.commit).decode().strip()
+    except SourceError:
+        raise SourceError(f"'{base}' and '{head}' share no history in {repo}; in a shallow "
+                          "clone fetch the full history (actions/checkout: fetch-depth: 0)"
+                          ) from None
     base_tree = GitTreeSource(repo, merge_base)
     head_kb = KnowledgeBase(head_tree, rubric)
     base_kb = KnowledgeBase(base_tree, rubric)

@@ -164,3 +164,12 @@ def test_a_symlinked_note_is_a_finding_and_never_followed(repo, tmp_path):
     code, report = run_diff(repo)
     assert code == 1
     assert findings(report) == [(f"{T}Linked claim.md", 1, "schema.not-a-regular-file")]
+
+
+def test_unrelated_histories_are_a_clear_usage_error(repo):
+    git(repo, "checkout", "-q", "--orphan", "island")
+    write_tree(repo, {"x.md": "island\n"})
+    commit_all(repo, "unrelated")
+    result = CliRunner().invoke(main, ["diff", "--repo", str(repo), "--base", "main"])
+    assert result.exit_code == 2
+    assert "share no history" in result.output and "fetch-depth: 0" in result.output
