@@ -4,7 +4,7 @@ What it checks
     `source` is substantive: placeholders ("unknown", "internet", "various",
     "n/a") and strings made only of vague words ("various internet articles")
     are errors; a source too thin to trace (fewer than `min_words` words and no
-    URL or DOI) is a warning; a source with no year, URL or DOI gets a warning
+    year, URL or DOI) is a warning; a source with no year, URL or DOI gets a warning
     when `require_date_or_link` is set. A wiki link inside `source` must
     resolve. A blank or missing source is reported by the schema check.
 
@@ -74,13 +74,14 @@ def validate(claim: Claim, ctx: ReviewContext, options: dict) -> Iterator[Findin
         return
     yield from _links(claim, text, line, ctx)
     words = _WORD.findall(text)
-    if len(words) < options["min_words"] and not _LINKISH.search(text):
+    dated = bool(_YEAR.search(text) or _LINKISH.search(text))
+    if len(words) < options["min_words"] and not dated:  # "WHO 2023" is traceable
         yield make(ID, "thin-source", claim.path, line,
                    f"source '{text}' is too thin to trace ({len(words)} words, "
-                   f"expected at least {options['min_words']} or a URL/DOI)",
+                   f"expected at least {options['min_words']}, or a year, URL or DOI)",
                    "add the author or organisation, the title of the work and its year",
                    value=text)
-    elif options["require_date_or_link"] and not (_YEAR.search(text) or _LINKISH.search(text)):
+    elif options["require_date_or_link"] and not dated:
         yield make(ID, "undated-source", claim.path, line,
                    "source gives no year, URL or DOI to trace it by",
                    "add the year of publication or a link to the work", value=text)
