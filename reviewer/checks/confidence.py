@@ -4,8 +4,9 @@ What it checks
     A claim rated at an evidence level (`proven`, `likely` by default) must show
     evidence in its body: an Evidence section or text matching one of the
     rubric's evidence patterns (figures, years, citations, DOIs, URLs). A
-    `proven` claim whose own title, description or body hedges ("may",
-    "suggests", "preliminary" ...) is flagged: a warning, an error when its
+    `proven` claim whose own title, description or body (outside quotations
+    and its Challenges section) hedges ("may", "suggests", "preliminary" ...)
+    is flagged: a warning, an error when its
     source names a single work. A `likely` or `proven` claim that names no
     challenge (`challenged_by` or a Challenges section) gets an info note.
 
@@ -76,6 +77,7 @@ DEFAULTS = {
                            "objections", "caveats"],
 }
 
+_HEADING_LINE = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$")
 _SEPARATORS = re.compile(r";|\n|\s\+\s|\band\b|&|,\s*(?=[A-Z\[])")
 
 
@@ -121,7 +123,7 @@ def _has_evidence(claim: Claim, options: dict) -> bool:
 
 def _hedges(claim: Claim, level: str, options: dict) -> Iterator[Finding]:
     words = _compile_words(tuple(options["hedge_words"]))
-    for where, text, line in _own_text(claim):
+    for where, text, line in _own_text(claim, options):
         match = words.search(text)
         if not match:
             continue
@@ -135,12 +137,21 @@ def _hedges(claim: Claim, level: str, options: dict) -> Iterator[Finding]:
         return
 
 
-def _own_text(claim: Claim) -> Iterator[tuple[str, str, int]]:
+def _own_text(claim: Claim, options: dict) -> Iterator[tuple[str, str, int]]:
+    """The claim's own assertions: not quotations, not notes about other notes, and not its
+    Challenges section, where "may" and "could" are how counter-evidence is stated."""
     yield "title", claim.title, claim.title_line or 1
     yield "description", claim.field_text("description"), claim.line_of("description")
+    challenges = {s.lower() for s in options["challenge_sections"]}
+    in_challenges = False
     for number, text in claim.body_lines():
-        if number != claim.title_line and not text.lstrip().startswith(("- [[", ">")):
-            yield "body", text, number
+        heading = _HEADING_LINE.match(text)
+        if heading:
+            in_challenges = heading.group(1).strip().lower() in challenges
+            continue
+        if in_challenges or text.lstrip().startswith(("- [[", ">")):
+            continue
+        yield "body", text, number
 
 
 def _single_source(source: str) -> bool:

@@ -107,3 +107,11 @@ def test_counter_evidence_by_field_or_by_section(kb):
                  "confidence") == []
     body = EVIDENCE + "\n## Limitations: rural routes\nNot measured there.\n"
     assert rules(review(kb, body=body), "confidence") == []
+
+
+def test_hedges_in_the_challenges_section_are_how_counter_evidence_is_stated(kb):
+    body = ("A 2024 trial of 1,200 sites measured a 14% cut (Alvarez et al., 2024).\n\n"
+            "## Challenges\nThe effect may shrink in rural areas, and a 2023 survey could not "
+            "replicate it.\n")
+    result = review(kb, TITLE, body=body, confidence="proven")
+    assert [r for r in rules(result, "confidence") if "hedged" in r[1]] == []
