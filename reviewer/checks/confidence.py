@@ -6,8 +6,8 @@ What it checks
     rubric's evidence patterns (figures, years, citations, DOIs, URLs). A
     `proven` claim whose own title, description or body (outside quotations
     and its Challenges section) hedges ("may", "suggests", "preliminary" ...)
-    is flagged: a warning, an error when its
-    source names a single work. A `likely` or `proven` claim that names no
+    is flagged: a warning, an error when its source names a single work. A
+    `likely` or `proven` claim that names no
     challenge (`challenged_by` or a Challenges section) gets an info note.
 
 Why it matters
