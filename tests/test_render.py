@@ -16,6 +16,7 @@ from reviewer.checks import BY_ID
 from reviewer.engine import APPROVE, REQUEST_CHANGES
 from reviewer.findings import SEVERITIES
 from reviewer.render import render
+from reviewer.render.text import render_text
 from reviewer.rubric import builtin_dir
 
 HERE = Path(__file__).resolve().parent
@@ -123,3 +124,15 @@ def test_clean_review_approves_in_every_format(kb):
     assert render(result, "text").endswith("Verdict: APPROVE\n")
     assert render(result, "markdown").endswith("\n<!-- VERDICT:LEO:APPROVE -->\n")
     assert json.loads(render(result, "json"))["verdict"] == APPROVE
+
+
+def test_text_output_cannot_forge_log_lines_or_escape_sequences(tmp_path):
+    """A CI log runs `::command::` found at a line start; a terminal obeys escape codes."""
+    root = tmp_path / "kb"
+    root.mkdir()
+    evil = ("---\ntype: claim\ndomain: \"x\\n::error::forged\\u001b[2J\"\ndescription: d\n"
+            "confidence: likely\nsource: s\ncreated: 2026-01-01\n---\n# T\n")
+    (root / "::warning::root.md").write_text(evil, encoding="utf-8")
+    out = render_text(run_check(root, [root / "::warning::root.md"]))
+    assert not [line for line in out.splitlines() if line.startswith("::")]
+    assert "\x1b" not in out and "\\x1b" in out and "\\x0a::error::forged" in out

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import click
 
 from reviewer.engine import APPROVE, Review
@@ -10,6 +12,14 @@ from reviewer.judge import usage_line
 from reviewer.render import count
 
 COLORS = {ERROR: "red", WARNING: "yellow", INFO: "cyan"}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def clean(text: object) -> str:
+    """Claim text on one terminal line: no escape sequences that repaint the terminal, no
+    line breaks that start a forged line (a CI log reads `::command::` at a line start)."""
+    value = _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", str(text))
+    return "./" + value if value.startswith(":") else value
 
 
 def render_text(review: Review, color: bool = False) -> str:
@@ -19,10 +29,10 @@ def render_text(review: Review, color: bool = False) -> str:
             continue
         for f in report.findings:
             severity = click.style(f.severity, fg=COLORS.get(f.severity)) if color else f.severity
-            hint = f" ({f.hint})" if f.hint else ""
-            lines.append(f"{f.path}:{f.line}: {severity} {f.rule} {f.message}{hint}")
+            hint = f" ({clean(f.hint)})" if f.hint else ""
+            lines.append(f"{clean(f.path)}:{f.line}: {severity} {f.rule} {clean(f.message)}{hint}")
         lines.append("")
-    lines.extend(review.notes)
+    lines.extend(clean(note) for note in review.notes)
     account = usage_line(review.judge)
     if account:
         lines.append(account)
