@@ -21,8 +21,11 @@ class UsageFailure(click.ClickException):
 
 
 def _fail_on_config(fn):
-    """Configuration and source errors exit 2 with one clear line, never a traceback."""
+    """Configuration and source errors exit 2 with one clear line, never a traceback. So
+    does a bug, which never gets as far as a verdict; CLAIM_REVIEW_DEBUG=1 shows its
+    traceback."""
     import functools
+    import os
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -33,6 +36,14 @@ def _fail_on_config(fn):
             return fn(*args, **kwargs)
         except (RubricError, SourceError) as exc:
             raise UsageFailure(str(exc)) from exc
+        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
+            raise
+        except Exception as exc:
+            if os.environ.get("CLAIM_REVIEW_DEBUG"):
+                raise
+            raise UsageFailure(f"internal error, no verdict given ({type(exc).__name__}: "
+                               f"{exc}); please report it, with CLAIM_REVIEW_DEBUG=1 output"
+                               ) from exc
 
     return wrapper
 

@@ -222,3 +222,16 @@ def test_a_named_pipe_is_a_finding_not_a_hang(tmp_path):
     assert result.exit_code == 1
     rules = [x["rule"] for f in json.loads(result.stdout)["files"] for x in f["findings"]]
     assert rules == ["schema.not-a-regular-file"]
+
+
+def test_a_bug_is_one_line_and_exit_2_never_a_verdict(monkeypatch):
+    import reviewer.change
+
+    def broken(*_args, **_kwargs):
+        raise KeyError("boom")
+
+    monkeypatch.setattr(reviewer.change, "from_paths", broken)
+    result = cli("check", "--kb", str(KB), "--no-llm")
+    assert result.exit_code == 2
+    assert result.output.startswith("claim-review: error: internal error, no verdict given")
+    assert "VERDICT" not in result.output and "Traceback" not in result.output
