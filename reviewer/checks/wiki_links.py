@@ -7,10 +7,12 @@ What it checks
     or without a folder prefix. Notes added by the same change count. A broken
     link names the closest existing notes; a name shared by several notes is
     ambiguous; a link that climbs out of the repository (`[[../../x]]`) is
-    broken and never read. Entries of the `reference_fields` lists
-    (`depends_on`) that are `[[links]]`, or nearly match a note's name, must
-    resolve too (other entries may be free-text evidence). In `diff`, a change that
-    deletes or renames a note also reports the links elsewhere that it breaks.
+    broken and never read; a `#heading` or `#^block` part must exist in the
+    note it points at (`[[#Heading]]` alone points into the claim itself).
+    Entries of the `reference_fields` lists (`depends_on`) that are
+    `[[links]]`, or nearly match a note's name, must resolve too (other
+    entries may be free-text evidence). In `diff`, a change that deletes or
+    renames a note also reports the links elsewhere that it breaks.
 
 Why it matters
     Links are the knowledge base's reasoning graph. A broken link is an argument
@@ -35,9 +37,10 @@ What the judge is asked
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
-from reviewer.claim import Claim
+from reviewer.claim import Claim, Link, normalize_name
 from reviewer.findings import ERROR, WARNING, Finding, make
 from reviewer.kb import AMBIGUOUS, MISSING, OUTSIDE, ReviewContext
 
@@ -47,6 +50,7 @@ RULES = {
     "wiki_links.broken-link": ERROR,
     "wiki_links.link-outside-kb": ERROR,
     "wiki_links.ambiguous-link": WARNING,
+    "wiki_links.broken-heading": WARNING,
     "wiki_links.unresolved-reference": WARNING,
     "wiki_links.link-broken-by-change": ERROR,
 }
@@ -56,14 +60,16 @@ DEFAULTS = {"suggestions": 3, "suggestion_cutoff": 60, "reference_fields": ["dep
 
 def validate(claim: Claim, ctx: ReviewContext, options: dict) -> Iterator[Finding]:
     for link in claim.links:
-        yield from _check_link(claim.path, link.target, link.raw, link.line, link.column,
-                               ctx, options)
+        if not link.target and link.heading:  # [[#Heading]]: a place in this very note
+            yield from _check_heading(claim.path, link, claim, ctx)
+            continue
+        yield from _check_link(claim.path, link, ctx, options)
     for name in options["reference_fields"]:
         yield from _references(claim, name, ctx, options)
 
 
-def _check_link(path: str, target: str, raw: str, line: int, column: int | None,
-                ctx: ReviewContext, options: dict) -> Iterator[Finding]:
+def _check_link(path: str, link: Link, ctx: ReviewContext, options: dict) -> Iterator[Finding]:
+    target, raw, line = link.target, link.raw, link.line
     found = ctx.kb.resolve(target, path)
     if found.status == OUTSIDE:
         yield make(ID, "link-outside-kb", path, line,
@@ -76,12 +82,30 @@ def _check_link(path: str, target: str, raw: str, line: int, column: int | None,
             "create the note, or remove the link"
         yield make(ID, "broken-link", path, line,
                    f"link {raw} resolves to no note{also}", hint, target=target,
-                   suggestions=suggestions, column=column)
+                   suggestions=suggestions, column=link.column)
     elif found.status == AMBIGUOUS:
         yield make(ID, "ambiguous-link", path, line,
                    f"link {raw} matches {len(found.paths)} notes: {', '.join(found.paths)}",
                    "add the folder to the link, e.g. [[" + found.paths[0][:-3] + "]]",
                    target=target, candidates=found.paths)
+    elif link.heading and found.paths[0].lower().endswith(".md"):
+        yield from _check_heading(path, link, ctx.kb.claim(found.paths[0]), ctx)
+
+
+def _check_heading(path: str, link: Link, note: Claim, ctx: ReviewContext) -> Iterator[Finding]:
+    """`[[note#Heading]]`, `[[note#Outer#Inner]]` and `[[note#^block-id]]` must exist."""
+    wanted = link.heading.rsplit("#", 1)[-1].strip()
+    if wanted.startswith("^"):
+        found = re.search(rf"(?m)\s\^{re.escape(wanted[1:])}\s*$", note.text) is not None
+        what = f"block ^{wanted[1:]}"
+    else:
+        found = normalize_name(wanted) in {normalize_name(h) for h in note.sections()}
+        what = f"heading '{wanted}'"
+    if not found:
+        yield make(ID, "broken-heading", path, link.line,
+                   f"link {link.raw}: {note.path} has no {what}",
+                   "link to a heading that exists in the note, or drop the #part",
+                   target=link.target, heading=link.heading, column=link.column)
 
 
 def _suggest(target: str, ctx: ReviewContext, options: dict) -> list[str]:

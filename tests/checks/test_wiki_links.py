@@ -12,7 +12,7 @@ def review_body(kb, body, **fields):
 def test_resolving_links_in_every_form_pass(kb):
     body = ("See [[Existing claim about buses]], [[existing CLAIM about buses|alias]],\n"
             "[[domains/urban-transit/Existing claim about buses.md]], "
-            "![[Existing claim about buses#Heading]] and [[Existing claim about buses#^b1]].\n")
+            "and the embed ![[Existing claim about buses]].\n")
     assert rules(review_body(kb, body), "wiki_links") == []
 
 
@@ -79,3 +79,22 @@ def test_unresolved_depends_on_entry(kb):
 def test_escaped_pipe_of_a_link_inside_a_table_resolves(kb):
     body = "| claim | why |\n|---|---|\n| [[Existing claim about buses\\|buses]] | 2024 |\n"
     assert rules(review_body(kb, body), "wiki_links") == []
+
+
+def test_heading_and_block_links_must_exist_in_their_note(kb):
+    add_claim(kb, "domains/urban-transit/Corridor notes with sections.md",
+              "---\ntype: note\n---\n# Corridor notes\n\n## Peak hours\ntext ^peak-1\n\n"
+              "### Evening: late buses\nmore\n")
+    body = ("Ok: [[Corridor notes with sections#Peak hours]], "
+            "[[Corridor notes with sections#peak HOURS]],\n"
+            "[[Corridor notes with sections#Peak hours#Evening late buses]], "
+            "[[Corridor notes with sections#^peak-1]].\n"
+            "Broken: [[Corridor notes with sections#Night hours]] and "
+            "[[Corridor notes with sections#^nope]].\n\n## Local part\n\nSee [[#Local part]] "
+            "and [[#Missing part]].\n")
+    result = review_body(kb, body)
+    assert rules(result, "wiki_links") == [(15, "wiki_links.broken-heading"),
+                                           (15, "wiki_links.broken-heading"),
+                                           (19, "wiki_links.broken-heading")]
+    headings = sorted(f.extras["heading"] for f in result.findings if f.check == "wiki_links")
+    assert headings == ["Missing part", "Night hours", "^nope"]
