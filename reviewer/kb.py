@@ -99,8 +99,16 @@ class KnowledgeBase:
 
     # -- links ---------------------------------------------------------------
     def resolve(self, target: str, source: str | None = None) -> Resolution:
-        """Resolve a link target; `source` (the linking note) breaks ties the way Obsidian
-        does, preferring a note in the same folder."""
+        """Resolve a link target from the note `source`. As in Obsidian, `./x` and `../x`
+        are relative to the linking note's folder (and never leave the root), and a name
+        shared by several notes resolves to the one in the linking note's folder."""
+        target = target.strip().replace("\\", "/")
+        if source is not None and target.startswith(("./", "../")):
+            folder = source.rsplit("/", 1)[0] if "/" in source else ""
+            joined = posixpath.normpath(posixpath.join(folder, target))
+            if joined == ".." or joined.startswith("../"):
+                return Resolution(OUTSIDE)
+            target = "/" + joined
         found = self._resolve(target)
         if found.status == AMBIGUOUS and source is not None:
             folder = source.rsplit("/", 1)[0] if "/" in source else ""

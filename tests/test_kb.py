@@ -168,3 +168,20 @@ def test_links_to_finds_links_by_name(tmp_path):
                              "B.md": "Nothing.\n", "x/Gone.md": "x"})
     assert [(note, link.line, link.column) for note, link in index.links_to({"x/Gone.md"})] == \
         [("A.md", 1, 5), ("A.md", 1, 18)]
+
+
+def test_relative_links_resolve_from_the_linking_note_and_never_leave_the_root(tmp_path):
+    from reviewer.kb import OUTSIDE, KnowledgeBase
+    from reviewer.rubric import load_rubric
+    from reviewer.sources import DirSource
+
+    for rel in ("domains/health/a.md", "domains/ai/b.md", "top.md"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x\n", encoding="utf-8")
+    kb = KnowledgeBase(DirSource(tmp_path), load_rubric())
+    src = "domains/health/a.md"
+    assert kb.resolve("../ai/b", src).paths == ["domains/ai/b.md"]
+    assert kb.resolve("./a.md", src).paths == ["domains/health/a.md"]
+    assert kb.resolve("../../top", src).paths == ["top.md"]
+    assert kb.resolve("../../../etc/passwd", src).status == OUTSIDE
+    assert kb.resolve("../b", "top.md").status == OUTSIDE

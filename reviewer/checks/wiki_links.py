@@ -4,7 +4,8 @@ What it checks
     Each wiki link of the body (`[[target]]`, `[[target|alias]]`,
     `[[target#heading]]`, `![[embed]]`; code is ignored) resolves the way
     Obsidian resolves it: by file name without `.md`, case-insensitively, with
-    or without a folder prefix. Notes added by the same change count. A broken
+    or without a folder prefix, `./` and `../` from the linking note's folder.
+    Notes added by the same change count. A broken
     link names the closest existing notes; a name shared by several notes is
     ambiguous; a link that climbs out of the repository (`[[../../x]]`) is
     broken and never read; a `#heading` or `#^block` part must exist in the

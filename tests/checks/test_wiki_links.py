@@ -32,8 +32,10 @@ def test_links_in_code_are_ignored(kb):
 
 
 def test_link_escaping_the_repository_is_broken_and_never_read(kb):
-    result = review_body(kb, "See [[../../etc/passwd]].\n")
-    assert rules(result, "wiki_links") == [(13, "wiki_links.link-outside-kb")]
+    # relative to domains/urban-transit/: two levels up is the root, three leave it
+    result = review_body(kb, "See [[../../../etc/passwd]] and [[../../etc/passwd]].\n")
+    assert rules(result, "wiki_links") == [(13, "wiki_links.broken-link"),
+                                           (13, "wiki_links.link-outside-kb")]
 
 
 def test_ambiguous_link_is_reported(kb):
