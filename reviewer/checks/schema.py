@@ -5,9 +5,9 @@ What it checks
     text field names, each given once; the rubric's required fields are there
     and not blank; `type` is the claim type; `domain` and `confidence` take
     allowed values (the closest valid value is suggested); date fields are ISO
-    dates (YYYY-MM-DD) and not in the future; list fields are lists of strings;
-    fields the rubric does not know are noted; an H1 title exists and matches
-    the file name.
+    dates (YYYY-MM-DD), not in the future, and `last_evaluated` is not before
+    `created`; list fields are lists of strings; fields the rubric does not
+    know are noted; an H1 title exists and matches the file name.
 
 Why it matters
     Every other check and every tool downstream reads these fields. A claim with
@@ -78,6 +78,7 @@ RULES = {
     "schema.future-date": ERROR,
     "schema.not-a-list": ERROR,
     "schema.invalid-secondary-domain": WARNING,
+    "schema.date-order": WARNING,
     "schema.unknown-field": INFO,
     "schema.missing-title": WARNING,
     "schema.title-mismatch": WARNING,
@@ -196,6 +197,13 @@ def _dates(claim: Claim, spec: dict, today: date) -> Iterator[Finding]:
             yield _f(claim, "future-date", line,
                      f"{name} {parsed.isoformat()} is in the future (today is {today.isoformat()})",
                      "use the date the claim was actually written or evaluated", field=name)
+    created, evaluated = _as_date(claim.fm.get("created")), \
+        _as_date(claim.fm.get("last_evaluated"))
+    if created and evaluated and evaluated < created:
+        yield _f(claim, "date-order", claim.line_of("last_evaluated"),
+                 f"last_evaluated {evaluated.isoformat()} is before created "
+                 f"{created.isoformat()}", "a claim is evaluated after it is written: fix "
+                 "either date", field="last_evaluated")
 
 
 def _as_date(value: object) -> date | None:

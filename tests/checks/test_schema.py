@@ -98,6 +98,13 @@ def test_future_date_against_the_pinned_today(kb):
     assert rules(result, "schema") == [(9, "schema.future-date")]
 
 
+def test_last_evaluated_before_created(kb):
+    result = review(kb, own_claim(TITLE, last_evaluated=date(2026, 2, 1)))
+    assert rules(result, "schema") == [(9, "schema.date-order")]
+    assert the_finding(result, "schema.date-order").severity == "warning"
+    assert rules(review(kb, own_claim(TITLE, last_evaluated=date(2026, 3, 1))), "schema") == []
+
+
 def test_list_field_that_is_not_a_list(kb):
     result = review(kb, own_claim(TITLE, depends_on="Existing claim about buses",
                                   challenged_by=["ok", 3]))
