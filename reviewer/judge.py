@@ -38,6 +38,7 @@ from reviewer.checks import CHECKS
 from reviewer.engine import REQUEST_CHANGES, FileReport, Review, decide
 from reviewer.findings import OFF, RANK, Finding
 from reviewer.kb import OK, ReviewContext
+from reviewer.render import count
 
 PROMPT_VERSION = 1  # part of every result-cache key: bump it when the prompt's meaning changes
 VERDICTS = ("pass", "fail", "uncertain")
@@ -585,17 +586,13 @@ def usage_line(judge: dict[str, Any] | None) -> str | None:
         return f"judge did not run: {judge['reason']}" if judge.get("reason") else None
     usage, price = judge["usage"], judge.get("cost_usd")
     errors = len(judge.get("errors", []))
-    return (f"judge {judge['model']}: {_count(judge['requests'], 'request')} "
-            f"({_count(judge['cache_hits'], 'claim')} answered from the local cache), "
+    return (f"judge {judge['model']}: {count(judge['requests'], 'request')} "
+            f"({count(judge['cache_hits'], 'claim')} answered from the local cache), "
             f"{usage['input_tokens']} in / {usage['output_tokens']} out tokens, "
             f"{usage['cache_read_input_tokens']} cache reads / "
             f"{usage['cache_creation_input_tokens']} cache writes, "
             + (f"~${price:.4f}" if price is not None else "cost unknown for this model")
-            + (f", {_count(errors, 'judge error')}" if errors else ""))
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
+            + (f", {count(errors, 'judge error')}" if errors else ""))
 
 
 def cost(s: Settings, usage: dict[str, int]) -> float | None:

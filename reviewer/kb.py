@@ -104,21 +104,20 @@ class KnowledgeBase:
         shared by several notes resolves to the one in the linking note's folder."""
         target = target.strip().replace("\\", "/")
         if source is not None and target.startswith(("./", "../")):
-            folder = source.rsplit("/", 1)[0] if "/" in source else ""
-            joined = posixpath.normpath(posixpath.join(folder, target))
+            joined = posixpath.normpath(posixpath.join(posixpath.dirname(source), target))
             if joined == ".." or joined.startswith("../"):
                 return Resolution(OUTSIDE)
             target = "/" + joined
         found = self._resolve(target)
         if found.status == AMBIGUOUS and source is not None:
-            folder = source.rsplit("/", 1)[0] if "/" in source else ""
-            near = [p for p in found.paths if (p.rsplit("/", 1)[0] if "/" in p else "") == folder]
+            folder = posixpath.dirname(source)
+            near = [p for p in found.paths if posixpath.dirname(p) == folder]
             if len(near) == 1:
                 return Resolution(OK, near)
         return found
 
     def _resolve(self, target: str) -> Resolution:
-        target = target.strip().replace("\\", "/")
+        """`target` is already stripped, with forward slashes (see `resolve`)."""
         rooted = target.startswith("/")  # `[[/a/b]]` is relative to the root, never a suffix
         normal = posixpath.normpath(target.lstrip("/")) if target else ""
         if normal == ".." or normal.startswith("../"):
