@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,7 +70,7 @@ class Claim:
 
     def sections(self) -> set[str]:
         """Lower-cased text of every Markdown heading in the body."""
-        return {m.group(1).strip().lower() for m in _HEADING.finditer(self.body)}
+        return {m.group(1).strip().lower() for m in HEADING.finditer(self.body)}
 
     def first_paragraph(self, limit: int = 600) -> str:
         for block in re.split(r"\n\s*\n", self.body):
@@ -82,7 +83,7 @@ class Claim:
 FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1")
 LINK = re.compile(r"(!?)\[\[([^\[\]\n]*)\]\]")
-_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
+HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
 
 
 def normalize_name(name: str) -> str:
@@ -102,20 +103,30 @@ def slugify(title: str) -> str:
     return "-".join(re.sub(r"[^\w\s-]", "", title.lower()).replace("_", " ").split())
 
 
+def fenced(lines: Iterable[str]) -> Iterator[bool]:
+    """For each line, whether it belongs to a fenced code block, its fences included. A
+    fence closes on a line of the same character, at least as long, with nothing after."""
+    fence = ""
+    for line in lines:
+        m = FENCE.match(line)
+        mark = m.group(1) if m else ""
+        if mark and not fence:
+            fence = mark
+            yield True
+        elif (mark and mark[0] == fence[0] and len(mark) >= len(fence)
+              and not line.strip()[len(mark):]):
+            fence = ""
+            yield True
+        else:
+            yield bool(fence)
+
+
 def find_links(body: str, first_line: int = 1) -> list[Link]:
     """Wiki links outside fenced code blocks and inline code spans."""
     links: list[Link] = []
-    fence = ""
-    for offset, line in enumerate(body.split("\n")):
-        m = FENCE.match(line)
-        if m:
-            marker = m.group(1)
-            if not fence:
-                fence = marker
-            elif marker[0] == fence[0] and len(marker) >= len(fence):
-                fence = ""
-            continue
-        if fence or "[[" not in line:
+    lines = body.split("\n")
+    for offset, (line, code) in enumerate(zip(lines, fenced(lines), strict=True)):
+        if code or "[[" not in line:
             continue
         visible = INLINE_CODE.sub(lambda c: " " * len(c.group(0)), line)
         for match in LINK.finditer(visible):

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewer.base_rubric import GitHubSettings, github_settings, load_base_rubric
+from reviewer.claim import fenced
 from reviewer.github import GitHub, Post, Pull, api_url, own_login, token
 from reviewer.globs import matches
 from reviewer.rubric import load_rubric
@@ -32,7 +33,6 @@ from reviewer.rubric import load_rubric
 MARKER_LINE = re.compile(r"<!-- VERDICT:([A-Za-z0-9_-]+):(APPROVE|REQUEST_CHANGES) -->")
 ANY_MARKER = re.compile(r"VERDICT\s*:", re.IGNORECASE)
 META_LINE = re.compile(r"<!-- claim-review-meta: (\{.*\}) -->")
-FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 SHA = re.compile(r"[0-9a-f]{40}")
 KEY = re.compile(r"[A-Za-z0-9_-]+")
 
@@ -77,7 +77,7 @@ def read_marker(post: Post) -> tuple[Marker | None, str | None]:
     m = MARKER_LINE.fullmatch(lines[-1])
     if m is None:
         return None, "its verdict marker is not the last line, as written by claim-review"
-    if _inside_fence(lines[:-1]):
+    if list(fenced(lines))[-1]:  # the marker line, if a code block is still open
         return None, "its verdict marker sits inside a code block"
     data = _meta(lines[-2]) if len(lines) > 1 else None
     head = data.get("head_sha") if data else None
@@ -104,20 +104,6 @@ def _meta(line: str) -> dict[str, Any] | None:
     except ValueError:
         return None
     return data if isinstance(data, dict) else None
-
-
-def _inside_fence(lines: list[str]) -> bool:
-    fence = ""
-    for line in lines:
-        m = FENCE.match(line)
-        if not m:
-            continue
-        mark = m.group(1)
-        if not fence:
-            fence = mark
-        elif mark[0] == fence[0] and len(mark) >= len(fence) and not line.strip()[len(mark):]:
-            fence = ""
-    return bool(fence)
 
 
 def evaluate(pull: Pull, posts: list[Post], files: list[str], trusted: list[str],

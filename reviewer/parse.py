@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from reviewer.claim import FENCE, Claim, find_links, make_link  # noqa: F401 (re-exported)
+from reviewer.claim import Claim, fenced, find_links, make_link  # noqa: F401 (re-exported)
 from reviewer.findings import ERROR, Finding
 
 try:  # the C loader is several times faster; fall back when libyaml is absent
@@ -193,12 +193,9 @@ def _too_many_nodes(root: Any) -> bool:
 
 
 def _title(claim: Claim) -> tuple[str, int | None]:
-    fence = False
-    for number, line in claim.body_lines():
-        if FENCE.match(line):
-            fence = not fence
-            continue
-        m = None if fence else _H1.match(line)
+    lines = claim.body_lines()
+    for (number, line), code in zip(lines, fenced(text for _n, text in lines), strict=True):
+        m = None if code else _H1.match(line)
         if m:
             return m.group(1).strip(), number
     return deslugify(claim.stem), None

@@ -214,3 +214,10 @@ def test_parse_problems_are_reported_even_with_the_schema_check_disabled(kb):
     result = run_check(kb, [path])
     assert [(f.line, f.rule) for f in result.findings] == [(1, "schema.binary-file")]
     assert result.verdict == "REQUEST_CHANGES"
+
+
+def test_a_fence_with_an_info_string_does_not_close_an_open_block():
+    from reviewer.claim import find_links
+
+    body = "```\n```python\n[[Inside code]]\n```\n[[Outside]]\n"
+    assert [link.target for link in find_links(body)] == ["Outside"]

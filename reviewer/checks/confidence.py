@@ -39,7 +39,7 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 
-from reviewer.claim import Claim
+from reviewer.claim import HEADING, Claim
 from reviewer.findings import ERROR, INFO, WARNING, Finding, make
 from reviewer.kb import ReviewContext
 
@@ -77,7 +77,6 @@ DEFAULTS = {
                            "objections", "caveats"],
 }
 
-_HEADING_LINE = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$")
 _SEPARATORS = re.compile(r";|\n|\s\+\s|\band\b|&|,\s*(?=[A-Z\[])")
 
 
@@ -145,7 +144,7 @@ def _own_text(claim: Claim, options: dict) -> Iterator[tuple[str, str, int]]:
     challenges = {s.lower() for s in options["challenge_sections"]}
     in_challenges = False
     for number, text in claim.body_lines():
-        heading = _HEADING_LINE.match(text)
+        heading = HEADING.match(text)
         if heading:
             in_challenges = heading.group(1).strip().lower() in challenges
             continue
