@@ -29,6 +29,7 @@ from reviewer.base_rubric import GitHubSettings, github_settings, load_base_rubr
 from reviewer.engine import APPROVE, REQUEST_CHANGES, Review
 from reviewer.gate import read_marker, read_meta, short
 from reviewer.github import GitHub, GitHubError, Post, Pull, api_url, own_login, token
+from reviewer.render.markdown import render_markdown
 from reviewer.rubric import KB_CONFIG, Rubric, RubricError, load_rubric
 from reviewer.sources import SourceError, git
 
@@ -245,25 +246,6 @@ def _mine(post: Post, me: str | None) -> bool:
 def changed_paths(repo: Path, merge_base: str, head: str) -> set[str]:
     out = git(repo, "diff", "--name-only", "-z", "--no-renames", merge_base, head)
     return {p.decode("utf-8", "replace") for p in out.split(b"\0") if p}
-
-
-def fit_body(review: Review, limit: int, meta: dict[str, Any]) -> str:
-    """The markdown review within `limit` characters, its marker still the last line."""
-    from reviewer.render.markdown import marker, metadata_comment, render_markdown
-    from reviewer.render.safe import inline
-
-    body = render_markdown(review, max_chars=limit, metadata=meta)
-    if len(body) <= limit:
-        return body
-    # the header alone is too long (e.g. very many notes): say so, keep the verdict
-    counts = review.summary()["by_severity"]
-    lines = [f"## {inline(review.rubric.reviewer_name)} review", "",
-             f"The review is too long to post ({len(review.findings)} findings, "
-             f"{counts['error']} errors); run `claim-review diff` locally for the full list.",
-             "", metadata_comment(meta)]
-    if review.incomplete is None:
-        lines.append(marker(review.rubric.reviewer_key, review.verdict))
-    return "\n".join(lines) + "\n"
 
 
 def review_event(review: Review, settings: GitHubSettings) -> str:
@@ -494,7 +476,7 @@ def compose(ctx: Context, rubric: Rubric, settings: GitHubSettings, o: Options,
                                settings.inline_comments, settings.suggestions)
     meta = {"head_sha": ctx.head, "key": rubric.reviewer_key, "rubric": rubric.digest(),
             "run": run_id, "version": __version__}
-    body = fit_body(result, settings.max_body_chars, meta)
+    body = render_markdown(result, max_chars=settings.max_body_chars, metadata=meta)
     return result, comments, body, review_event(result, settings)
 
 

@@ -136,3 +136,16 @@ def test_text_output_cannot_forge_log_lines_or_escape_sequences(tmp_path):
     out = render_text(run_check(root, [root / "::warning::root.md"]))
     assert not [line for line in out.splitlines() if line.startswith("::")]
     assert "\x1b" not in out and "\\x1b" in out and "\\x0a::error::forged" in out
+
+
+def test_a_header_longer_than_the_limit_still_ends_in_the_marker(kb):
+    from reviewer.render.markdown import render_markdown
+
+    result = run_check(kb, [add_claim(kb, "domains/urban-transit/Soil carbon.md",
+                                      own_claim("Soil carbon"))])
+    result.notes = ["a long note " * 30] * 20
+    body = render_markdown(result, max_chars=2000, metadata={"head_sha": "a" * 40})
+    assert len(body) <= 2000 and "too long to post" in body
+    lines = body.rstrip("\n").split("\n")
+    assert lines[-1] == "<!-- VERDICT:LEO:REQUEST_CHANGES -->"
+    assert lines[-2].startswith("<!-- claim-review-meta: ")

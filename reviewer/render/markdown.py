@@ -39,6 +39,8 @@ def render_markdown(review: Review, max_chars: int | None = None,
     body = "\n".join([*head, *sections, *tail])
     if max_chars is not None and len(body) > max_chars:
         body = _shrink(review, head, tail, max_chars)
+    if max_chars is not None and len(body) + 1 > max_chars:
+        body = _too_long(review, tail[2:])  # the header alone is too long: keep the marker
     return body + "\n"
 
 
@@ -119,6 +121,14 @@ def _footer(review: Review) -> str:
     if account:
         parts.append(inline(account, 1000))
     return "---\n<sub>" + " · ".join(parts) + "</sub>"
+
+
+def _too_long(review: Review, tail: list[str]) -> str:
+    counts = review.summary()["by_severity"]
+    return "\n".join([f"## {inline(review.rubric.reviewer_name)} review", "",
+                      f"The review is too long to post ({len(review.findings)} findings, "
+                      f"{counts[ERROR]} errors); run `claim-review diff` locally for the full "
+                      "list.", "", *tail])
 
 
 def _shrink(review: Review, head: list[str], tail: list[str], max_chars: int) -> str:
