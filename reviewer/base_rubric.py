@@ -12,12 +12,12 @@ import posixpath
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from reviewer.rubric import KB_CONFIG, Rubric, RubricError, builtin_names, load_rubric
+from reviewer.yamlload import SafeLoader, load_capped
 
 Reader = Callable[[str], "str | None"]  # repository path -> text at the base, or None
 
@@ -64,58 +64,11 @@ def _materialise(read: Reader, path: str, text: str, folder: Path) -> None:
 
 def _extends(text: str) -> str | None:
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return None  # the loader reports the YAML error with its line
+        data = load_capped(text, SafeLoader)
+    except (yaml.YAMLError, ValueError, TypeError, RecursionError):
+        return None  # the loader reports the error with its line
     parent = data.get("extends") if isinstance(data, dict) else None
     if not isinstance(parent, str) or parent == "default":
         return None
     builtin = "/" not in parent and not parent.endswith((".yaml", ".yml"))
     return None if builtin and parent in builtin_names() else parent
-
-
-GITHUB_BODY_LIMIT = 65536  # GitHub refuses longer review and comment bodies
-POST_AS = ("review", "comment")
-
-
-@dataclass
-class GitHubSettings:
-    """The rubric's `github:` section, checked (rubrics/default.yaml documents each key)."""
-
-    post_as: str
-    inline_comments: int
-    suggestions: bool
-    max_body_chars: int
-    trusted: list[str]
-    protected: list[str]
-    territories: dict[str, list[str]]
-
-
-def github_settings(rubric: Rubric) -> GitHubSettings:
-    data = rubric.data.get("github") or {}
-    where = rubric.origin[-1] if rubric.origin else "rubric"
-
-    def fail(key: str, expected: str) -> RubricError:
-        return RubricError(f"{where}: 'github.{key}' must be {expected} "
-                           f"(got {data.get(key)!r})")
-
-    if data.get("post_as") not in POST_AS:
-        raise fail("post_as", "'review' or 'comment'")
-    limit = data.get("max_body_chars")
-    if not isinstance(limit, int) or not 2000 <= limit <= GITHUB_BODY_LIMIT - 1000:
-        raise fail("max_body_chars", f"a number from 2000 to {GITHUB_BODY_LIMIT - 1000}")
-    if not isinstance(data.get("inline_comments"), int) or data["inline_comments"] < 0:
-        raise fail("inline_comments", "a number, 0 or more")
-    for key in ("trusted", "protected"):
-        if not all(isinstance(v, str) and v for v in data.get(key) or []):
-            raise fail(key, "a list of strings")
-    territories = data.get("territories") or {}
-    for prefix, globs in territories.items():
-        if not isinstance(globs, list) or not all(isinstance(g, str) and g for g in globs):
-            raise RubricError(f"{where}: 'github.territories.{prefix}' must be a list of "
-                              f"path globs (got {globs!r})")
-    return GitHubSettings(post_as=data["post_as"], inline_comments=data["inline_comments"],
-                          suggestions=bool(data.get("suggestions")), max_body_chars=limit,
-                          trusted=list(data.get("trusted") or []),
-                          protected=list(data.get("protected") or []),
-                          territories={str(k): list(v) for k, v in territories.items()})

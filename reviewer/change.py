@@ -22,7 +22,7 @@ class Change:
     deleted: list[str] = field(default_factory=list)
 
     def stats(self) -> dict[str, int]:
-        return {"reviewed": len(self.ctx.change), "skipped": len(self.skipped),
+        return {"reviewed": len(self.ctx.claims), "skipped": len(self.skipped),
                 "deleted": len(self.deleted)}
 
 
@@ -52,7 +52,7 @@ def from_paths(kb_root: Path, args: list[Path], rubric: Rubric) -> Change:
         else:
             claims.append(_load(kb, root, arg))
     unique = list({c.path: c for c in claims}.values())
-    ctx = ReviewContext(kb=kb, base=kb, change=unique, rubric=rubric, today=today())
+    ctx = ReviewContext(kb=kb, base=kb, claims=unique, rubric=rubric, today=today())
     return Change(ctx, skipped=skipped)
 
 
@@ -146,7 +146,7 @@ def from_git(repo: Path, base: str, head: str, rubric: Rubric) -> Change:
             claims.append(claim)
         else:
             skipped.append(new)
-    ctx = ReviewContext(kb=head_kb, base=base_kb, change=claims, rubric=rubric, today=today(),
+    ctx = ReviewContext(kb=head_kb, base=base_kb, claims=claims, rubric=rubric, today=today(),
                         removed=removed)
     return Change(ctx, skipped=skipped, deleted=deleted)
 

@@ -70,7 +70,8 @@ class Claim:
 
     def sections(self) -> set[str]:
         """Lower-cased text of every Markdown heading in the body."""
-        return {m.group(1).strip().lower() for m in HEADING.finditer(self.body)}
+        found = (heading(line) for line in self.body.split("\n"))
+        return {h[1].lower() for h in found if h is not None}
 
     def first_paragraph(self, limit: int = 600) -> str:
         for block in re.split(r"\n\s*\n", self.body):
@@ -83,7 +84,20 @@ class Claim:
 FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 INLINE_CODE = re.compile(r"(`+)(?:(?!\1).)+?\1")
 LINK = re.compile(r"(!?)\[\[([^\[\]\n]*)\]\]")
-HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
+
+
+def heading(line: str) -> tuple[int, str] | None:
+    """An ATX heading's level and text, closing hashes dropped; None for other lines.
+    Plain string scanning: the obvious regular expression backtracks cubically on a line
+    of many spaces, and headings come from pull requests."""
+    level = len(line) - len(line.lstrip("#"))
+    if not 1 <= level <= 6 or level == len(line) or not line[level].isspace():
+        return None
+    text = line[level:].strip()
+    bare = text.rstrip("#")
+    if bare != text and (not bare or bare[-1].isspace()):
+        text = bare.rstrip()
+    return (level, text) if text else None
 
 
 def normalize_name(name: str) -> str:

@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from reviewer import __version__
+from reviewer.pipeline import EXIT_APPROVE, EXIT_CHANGES, EXIT_USAGE
 
-EXIT_APPROVE, EXIT_CHANGES, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 FORMATS = click.Choice(["text", "markdown", "json"])
 
 
@@ -83,11 +83,10 @@ def check(files: tuple[Path, ...], kb_dir: Path, rubric: Path | None, fmt: str,
 
     With no FILES, every claim of the knowledge base is reviewed."""
     from reviewer.change import from_paths
-    from reviewer.rubric import load_rubric
 
-    loaded = load_rubric(rubric, kb_dir)
+    loaded = _rubric(rubric, kb_dir, model)
     change = from_paths(kb_dir, list(files), loaded)
-    _finish(change, fmt, no_llm, model)
+    _finish(change, fmt, no_llm)
 
 
 @main.command()
@@ -105,36 +104,24 @@ def diff(repo: Path, base: str, head: str, rubric: Path | None, fmt: str, no_llm
 
     Contents are read from git objects at HEAD, not from the working tree."""
     from reviewer.change import default_base, from_git
+
+    loaded = _rubric(rubric, repo, model)
+    change = from_git(repo, base or default_base(repo), head, loaded)
+    _finish(change, fmt, no_llm)
+
+
+def _rubric(explicit: Path | None, root: Path, model: str | None):
+    from reviewer.pipeline import model_override
     from reviewer.rubric import load_rubric
 
-    loaded = load_rubric(rubric, repo)
-    change = from_git(repo, base or default_base(repo), head, loaded)
-    _finish(change, fmt, no_llm, model)
+    return load_rubric(explicit, root).with_overrides(model=model_override(model))
 
 
-def build_review(change, no_llm: bool, model: str | None = None):
-    """The one pipeline every command uses: deterministic checks, then the judge."""
-    from reviewer.engine import review
-    from reviewer.judge import judge_review
-
-    result = review(change.ctx)
-    result.stats.update(change.stats())
-    judge_review(result, change.ctx, no_llm=no_llm, model=model)
-    return result
-
-
-def exit_code(result) -> int:
-    from reviewer.engine import REQUEST_CHANGES
-
-    if result.incomplete is not None:
-        return EXIT_INCOMPLETE
-    return EXIT_CHANGES if result.verdict == REQUEST_CHANGES else EXIT_APPROVE
-
-
-def _finish(change, fmt: str, no_llm: bool, model: str | None = None) -> None:
+def _finish(change, fmt: str, no_llm: bool) -> None:
+    from reviewer.pipeline import build_review, exit_code
     from reviewer.render import render
 
-    result = build_review(change, no_llm, model)
+    result = build_review(change, no_llm)
     color = fmt == "text" and sys.stdout.isatty()
     click.echo(render(result, fmt, color=color), nl=False)
     sys.exit(exit_code(result))
@@ -146,35 +133,73 @@ def _finish(change, fmt: str, no_llm: bool, model: str | None = None) -> None:
 @click.option("--kb", "kb_dir", type=click.Path(file_okay=False, path_type=Path), default=".")
 @_fail_on_config
 def explain(name: str, rubric: Path | None, kb_dir: Path) -> None:
-    """Print the documentation of a check or rule, with its effective options."""
-    import yaml
+    """Print the documentation of a check or of one rule, with the effective settings.
 
-    from reviewer.checks import ALL_RULES, BY_ID
+    NAME is a check (wiki_links), a rule by its long (wiki_links.broken-link) or short
+    (broken-link) name, or a check's judge rule (wiki_links.judge)."""
+    from reviewer.checks import BY_ID, lookup_rule, suggest_names
     from reviewer.rubric import load_rubric
 
-    check_of_judge_rule = name.removesuffix(".judge") if name.endswith(".judge") else None
-    module = BY_ID.get(name) or ALL_RULES.get(name) or BY_ID.get(check_of_judge_rule or "")
-    if module is None:
-        known = ", ".join(sorted([*BY_ID, *ALL_RULES]))
-        raise UsageFailure(f"unknown check or rule '{name}' (known: {known})")
+    module = BY_ID.get(name)
+    rule = None if module else lookup_rule(name)
+    if module is None and rule is None:
+        close = suggest_names(name)
+        hint = f"; did you mean {' or '.join(close)}?" if close else \
+            "; `claim-review explain CHECK` lists a check's rules"
+        raise UsageFailure(f"unknown check or rule '{name}'{hint}")
     loaded = load_rubric(rubric, kb_dir)
-    click.echo(f"{module.ID} — {module.TITLE}\n")
-    click.echo((module.__doc__ or "").strip() + "\n")
-    click.echo("Rules (effective severity):")
-    for rule, default in module.RULES.items():
-        mark = "*" if rule == name else " "
-        click.echo(f" {mark} {rule}: {loaded.severity(module.ID, rule, default)}")
-    judge_rule = f"{module.ID}.judge"
-    mark = "*" if name == judge_rule else " "
-    click.echo(f" {mark} {judge_rule}: at most "
-               f"{(loaded.judge.get('severity') or {}).get(module.ID, 'warning')} (LLM judge)")
-    click.echo("\nEffective options:")
-    options = loaded.check_options(module.ID, module.DEFAULTS)
-    click.echo(yaml.safe_dump(options, sort_keys=True, allow_unicode=True).rstrip())
-    criteria = (loaded.judge.get("criteria") or {}).get(module.ID)
-    if criteria:
-        click.echo("\nWhat the LLM judge is asked (judge.criteria." + module.ID + "):")
-        click.echo(criteria.strip())
+    click.echo(_explain_rule(rule, loaded) if rule else _explain_check(module, loaded))
+
+
+def _explain_rule(rule: str, loaded) -> str:
+    import yaml
+
+    from reviewer.checks import ALL_RULES, rule_doc
+
+    module = ALL_RULES.get(rule) or _judge_check(rule)
+    lines = [f"{rule} — severity: {_effective(rule, loaded)} ({module.ID}: {module.TITLE})",
+             "", rule_doc(rule), ""]
+    if rule.endswith(".judge"):
+        lines += [f"What the LLM judge is asked (judge.criteria.{module.ID}):",
+                  loaded.judge.criteria.get(module.ID, "").strip() or "(nothing)", ""]
+    lines += [f"Effective options of the {module.ID} check:",
+              yaml.safe_dump(loaded.options(module.ID), sort_keys=True,
+                             allow_unicode=True).rstrip(), "",
+              f"The whole check and its other rules: claim-review explain {module.ID}"]
+    return "\n".join(lines)
+
+
+def _judge_check(rule: str):
+    from reviewer.checks import BY_ID
+
+    return BY_ID[rule.removesuffix(".judge")]
+
+
+def _effective(rule: str, loaded) -> str:
+    from reviewer.checks import ALL_RULES
+
+    check = rule.split(".", 1)[0]
+    if rule.endswith(".judge"):
+        return f"at most {loaded.judge.severity.get(check, 'warning')} (LLM judge)"
+    return loaded.severity(check, rule, ALL_RULES[rule].RULES[rule])
+
+
+def _explain_check(module, loaded) -> str:
+    import yaml
+
+    from reviewer.checks import documentation
+
+    lines = [f"{module.ID} — {module.TITLE}", "", documentation(module), "",
+             "What the LLM judge is asked (judge.criteria." + module.ID + "):"]
+    criteria = loaded.judge.criteria.get(module.ID, "").strip()
+    lines += [criteria or "(nothing: no criterion is set for this check)", "",
+              "Rules (effective severity):"]
+    lines += [f"  {rule}: {_effective(rule, loaded)}" for rule in module.RULES]
+    lines.append(f"  {module.ID}.judge: {_effective(module.ID + '.judge', loaded)}")
+    lines += ["", "Effective options:",
+              yaml.safe_dump(loaded.options(module.ID), sort_keys=True,
+                             allow_unicode=True).rstrip()]
+    return "\n".join(lines)
 
 
 @main.command(name="rubric")
@@ -230,16 +255,16 @@ def pr(repo_name: str | None, number: int | None, repo_dir: Path, api_url: str |
     import os
 
     from reviewer.github import GitHubError
-    from reviewer.pr import Options, Outcome, PrError, run, write_outputs
+    from reviewer.pr import PrError, PrOptions, PrOutcome, run, write_outputs
 
-    options = Options(repo=repo_name, pr=number, repo_dir=repo_dir, api_url=api_url,
+    options = PrOptions(repo=repo_name, pr=number, repo_dir=repo_dir, api_url=api_url,
                       rubric=rubric, no_llm=no_llm, model=model, dry_run=dry_run, force=force,
                       post_as=post_as, reviewer_key=reviewer_key, fail_on=fail_on,
                       artifact=artifact)
     try:
         outcome = run(options, os.environ, _log, click.echo)
     except (PrError, GitHubError) as exc:
-        write_outputs(os.environ, Outcome(EXIT_USAGE))
+        write_outputs(os.environ, PrOutcome(EXIT_USAGE))
         raise UsageFailure(str(exc)) from exc
     write_outputs(os.environ, outcome)
     sys.exit(outcome.code)

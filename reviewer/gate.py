@@ -18,27 +18,23 @@ come on top. Everything ignored is listed, so a spoofing attempt is visible.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reviewer.base_rubric import GitHubSettings, github_settings, load_base_rubric
-from reviewer.claim import fenced
+from reviewer.base_rubric import load_base_rubric
 from reviewer.github import GitHub, Post, Pull, api_url, own_login, token
 from reviewer.globs import matches
+from reviewer.protocol import APPROVE, KEY_RULE, has_marker_text, read_marker, valid_key
 from reviewer.rubric import load_rubric
-
-MARKER_LINE = re.compile(r"<!-- VERDICT:([A-Za-z0-9_-]+):(APPROVE|REQUEST_CHANGES) -->")
-ANY_MARKER = re.compile(r"VERDICT\s*:", re.IGNORECASE)
-META_LINE = re.compile(r"<!-- claim-review-meta: (\{.*\}) -->")
-SHA = re.compile(r"[0-9a-f]{40}")
-KEY = re.compile(r"[A-Za-z0-9_-]+")
+from reviewer.settings import GitHubSettings
 
 
 @dataclass
 class Marker:
+    """A verdict read from one post."""
+
     key: str
     verdict: str
     head_sha: str
@@ -46,7 +42,7 @@ class Marker:
 
 
 @dataclass
-class Outcome:
+class GateDecision:
     head_sha: str
     blocking: list[str] = field(default_factory=list)
     info: list[str] = field(default_factory=list)
@@ -64,53 +60,19 @@ class Outcome:
                                  "url": m.post.url} for k, m in self.counted.items()}}
 
 
-def read_marker(post: Post) -> tuple[Marker | None, str | None]:
-    """(marker, None) for a well-formed verdict; (None, why not) for a malformed one;
-    (None, None) when the body holds no marker at all."""
-    body = post.body.replace("\r\n", "\n").replace("\r", "\n")
-    found = len(ANY_MARKER.findall(body))
-    if found == 0:
-        return None, None
-    if found > 1:
-        return None, f"it holds {found} verdict markers; exactly one, the last line, counts"
-    lines = body.rstrip().split("\n")
-    m = MARKER_LINE.fullmatch(lines[-1])
-    if m is None:
-        return None, "its verdict marker is not the last line, as written by claim-review"
-    if list(fenced(lines))[-1]:  # the marker line, if a code block is still open
-        return None, "its verdict marker sits inside a code block"
-    data = _meta(lines[-2]) if len(lines) > 1 else None
-    head = data.get("head_sha") if data else None
-    if not isinstance(head, str) or not SHA.fullmatch(head):
-        return None, "no claim-review metadata (head SHA) stands next to its marker"
-    if data.get("key") not in (None, m.group(1)):
-        return None, "its metadata names another reviewer key than its marker"
-    return Marker(m.group(1), m.group(2), head, post), None
-
-
-def read_meta(body: str) -> dict[str, Any] | None:
-    """claim-review's metadata line, wherever it stands in a body (for finding our posts)."""
-    for line in body.replace("\r\n", "\n").split("\n"):
-        data = _meta(line)
-        if data is not None:
-            return data
-    return None
-
-
-def _meta(line: str) -> dict[str, Any] | None:
-    m = META_LINE.fullmatch(line)
-    try:
-        data = json.loads(m.group(1)) if m else None
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
+def marker_of(post: Post) -> tuple[Marker | None, str | None]:
+    """The post's verdict (see `protocol.read_marker`), tied to the post."""
+    found, problem = read_marker(post.body)
+    if found is None:
+        return None, problem
+    return Marker(found.key, found.verdict, found.head_sha, post), None
 
 
 def evaluate(pull: Pull, posts: list[Post], files: list[str], trusted: list[str],
-             require: list[str], settings: GitHubSettings) -> Outcome:
-    out = Outcome(pull.head_sha)
+             require: list[str], settings: GitHubSettings) -> GateDecision:
+    out = GateDecision(pull.head_sha)
     _state(pull, out)
-    if ANY_MARKER.search(pull.body):
+    if has_marker_text(pull.body):
         out.info.append("ignored: a verdict marker in the pull request description "
                         "(only reviews and comments by trusted accounts count)")
     markers = _counted_markers(posts, {t.lower() for t in trusted}, pull.head_sha, out)
@@ -124,7 +86,7 @@ def evaluate(pull: Pull, posts: list[Post], files: list[str], trusted: list[str]
     return out
 
 
-def _state(pull: Pull, out: Outcome) -> None:
+def _state(pull: Pull, out: GateDecision) -> None:
     if pull.merged:
         out.blocking.append("the pull request is already merged")
     elif pull.state != "open":
@@ -134,10 +96,10 @@ def _state(pull: Pull, out: Outcome) -> None:
 
 
 def _counted_markers(posts: list[Post], trusted: set[str], head: str,
-                     out: Outcome) -> dict[str, list[Marker]]:
+                     out: GateDecision) -> dict[str, list[Marker]]:
     markers: dict[str, list[Marker]] = {}
     for post in sorted(posts, key=lambda p: (p.when, p.kind, p.id)):
-        marker, problem = read_marker(post)
+        marker, problem = marker_of(post)
         if marker is None and problem is None:
             continue
         who = f"{post.label} by @{show(post.author, quote=False)}"
@@ -159,7 +121,7 @@ def _counted_markers(posts: list[Post], trusted: set[str], head: str,
 
 
 def _require(key: str, found: list[Marker], head: str, trusted: list[str],
-             out: Outcome) -> None:
+             out: GateDecision) -> None:
     if not found:
         out.blocking.append(f"{key}: no valid verdict from a trusted account "
                             f"({', '.join(trusted)}) on this pull request")
@@ -173,14 +135,14 @@ def _require(key: str, found: list[Marker], head: str, trusted: list[str],
         out.blocking.append(f"{key}: the latest verdict ({latest.verdict}, "
                             f"{latest.post.label}) was made for {short(latest.head_sha)}, "
                             f"not the current head {short(head)}")
-    elif latest.verdict != "APPROVE":
+    elif latest.verdict != APPROVE:
         out.blocking.append(f"{key}: {latest.verdict} at the current head {short(head)} "
                             f"({latest.post.label})")
     else:
         out.counted[key] = latest
 
 
-def _territory(pull: Pull, files: list[str], settings: GitHubSettings, out: Outcome) -> None:
+def _territory(pull: Pull, files: list[str], settings: GitHubSettings, out: GateDecision) -> None:
     if not settings.territories:
         return
     prefixes = sorted((p for p in settings.territories if pull.head_ref.startswith(p)),
@@ -207,7 +169,7 @@ def short(sha: str) -> str:
     return sha[:12]
 
 
-def render(out: Outcome) -> str:
+def render(out: GateDecision) -> str:
     lines = [f"info: {line}" for line in out.info]
     lines += [f"blocked: {line}" for line in out.blocking]
     if out.eligible:
@@ -216,7 +178,7 @@ def render(out: Outcome) -> str:
 
 
 def run_gate(repo: str, number: int, require: list[str], rubric_path: Path | None,
-             api_option: str | None, env: Mapping[str, str]) -> Outcome:
+             api_option: str | None, env: Mapping[str, str]) -> GateDecision:
     """Read the pull request, its reviews and comments; decide. GitHubError on API failure."""
     client = GitHub(repo, token(env), api_url(api_option, env))
     pull = client.pull(number)
@@ -225,8 +187,8 @@ def run_gate(repo: str, number: int, require: list[str], rubric_path: Path | Non
     else:  # the base branch's rubric: a pull request cannot add itself to `trusted`
         rubric = load_base_rubric(lambda p: client.file_text(p, pull.base_sha),
                                   f"base {short(pull.base_sha)}")
-    settings = github_settings(rubric)
-    trusted = settings.trusted
+    settings = rubric.github
+    trusted = list(settings.trusted)
     if not trusted:
         me = own_login(client, env) if token(env) else None
         if me is None:
@@ -234,10 +196,9 @@ def run_gate(repo: str, number: int, require: list[str], rubric_path: Path | Non
                             "whose verdicts count in the rubric's github.trusted")
         trusted = [me]
     keys = require or [rubric.reviewer_key]
-    bad = [k for k in keys if not KEY.fullmatch(k)]
+    bad = [k for k in keys if not valid_key(k)]
     if bad:
-        raise GateError(f"--require takes reviewer keys (letters, digits, '-', '_'), "
-                        f"not {bad[0]!r}")
+        raise GateError(f"--require takes reviewer keys ({KEY_RULE}), not {bad[0]!r}")
     posts = client.reviews(number) + client.issue_comments(number)
     files = client.files(number) if settings.territories or settings.protected else []
     return evaluate(pull, posts, files, trusted, keys, settings)

@@ -15,19 +15,15 @@ import re
 from pathlib import Path
 from typing import Any
 
-from rapidfuzz import fuzz, process
-
-from reviewer.claim import Claim, comparable
-from reviewer.engine import Review
-from reviewer.findings import ERROR, INFO, WARNING, Finding
-from reviewer.kb import OK, ReviewContext
-from reviewer.render.safe import code, inline
+from reviewer.checks import BY_ID
+from reviewer.claim import Claim
+from reviewer.findings import INFO, RANK, Finding
+from reviewer.kb import ReviewContext
+from reviewer.render.markdown import finding_text
+from reviewer.render.parts import ICONS
+from reviewer.review import Review
 from reviewer.sources import git
 
-LINK_CERTAIN = 85  # least similarity of a broken link target to its single suggestion
-ENUM_CERTAIN = 80  # least similarity of an enum value to its closest allowed value ...
-ENUM_MARGIN = 20  # ... which must beat the runner-up by this much
-ICONS = {ERROR: "❌", WARNING: "⚠️", INFO: "ℹ️"}
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 _UNSAFE = re.compile(r"[`<>@\r\\]|verdict|-->|<!--", re.IGNORECASE)
 
@@ -68,7 +64,7 @@ def review_comments(review: Review, ctx: ReviewContext, lines: dict[str, set[int
     for finding in review.findings:
         if finding.severity != INFO and finding.line in lines.get(finding.path, ()):
             by_line.setdefault((finding.path, finding.line), []).append(finding)
-    order = sorted(by_line, key=lambda k: (min(_rank(f) for f in by_line[k]), k))
+    order = sorted(by_line, key=lambda k: (-max(RANK[f.severity] for f in by_line[k]), k))
     claims = {r.path: r.claim for r in review.files if r.claim is not None}
     comments = []
     for path, line in sorted(order[:max(limit, 0)]):
@@ -79,17 +75,8 @@ def review_comments(review: Review, ctx: ReviewContext, lines: dict[str, set[int
     return comments
 
 
-def _rank(f: Finding) -> int:
-    return {ERROR: 0, WARNING: 1, INFO: 2}.get(f.severity, 0)
-
-
 def comment_body(found: list[Finding], fixed: str | None) -> str:
-    lines = []
-    for f in found:
-        hint = f" Fix: {inline(f.hint)}" if f.hint else ""
-        hint += "." if hint and not hint.endswith(("?", ".", "!")) else ""
-        lines.append(f"{ICONS.get(f.severity, '')} **{f.severity}** {code(f.rule)}: "
-                     f"{inline(f.message)}.{hint}")
+    lines = [f"{ICONS.get(f.severity, '')} {finding_text(f, line=False)}" for f in found]
     if fixed is not None:
         lines += ["", "```suggestion", fixed, "```"]
     return "\n".join(lines)
@@ -123,43 +110,9 @@ def _has_cr(path: str, ctx: ReviewContext) -> bool:
 
 
 def _fix(f: Finding, text: str, claim: Claim, ctx: ReviewContext) -> str | None:
-    if f.rule == "wiki_links.broken-link":
-        return _fix_link(f, text, claim, ctx)
-    if f.rule in ("schema.invalid-domain", "schema.invalid-confidence"):
-        return _fix_enum(f, text, ctx)
-    return None
-
-
-def _fix_link(f: Finding, text: str, claim: Claim, ctx: ReviewContext) -> str | None:
-    target, options = f.extras.get("target"), f.extras.get("suggestions") or []
-    if not isinstance(target, str) or not target or len(options) != 1:
+    """The finding's check offers the fix through its `fix` hook, if it has one."""
+    module = BY_ID.get(f.check)
+    fix = getattr(module, "fix", None)
+    if fix is None or not ctx.rubric.check_enabled(f.check):
         return None
-    best = str(options[0])
-    if fuzz.ratio(comparable(target.rsplit("/", 1)[-1]), comparable(best)) < LINK_CERTAIN:
-        return None
-    if ctx.kb.resolve(best, claim.path).status != OK:
-        return None
-    pattern = re.compile(r"\[\[\s*" + re.escape(target) + r"\s*(?=[\]|#])")
-    if len(pattern.findall(text)) != 1:
-        return None
-    return pattern.sub(lambda _m: "[[" + best, text)
-
-
-def _fix_enum(f: Finding, text: str, ctx: ReviewContext) -> str | None:
-    name, value, best = f.extras.get("field"), f.extras.get("value"), f.extras.get("suggestion")
-    if not all(isinstance(v, str) and v for v in (name, value, best)):
-        return None
-    allowed = [str(a) for a in ctx.rubric.schema.get("domains" if name == "domain" else name)
-               or []]
-    if allowed:  # a closest value must be clearly closest; a slug fix is always mechanical
-        scores = process.extract(value.lower(), allowed, limit=2)
-        runner_up = scores[1][1] if len(scores) > 1 else 0
-        if scores[0][0] != best or scores[0][1] < ENUM_CERTAIN \
-                or scores[0][1] - runner_up < ENUM_MARGIN:
-            return None
-    pattern = re.compile(r"^(\s*" + re.escape(name) + r"\s*:\s*)([\"']?)" + re.escape(value)
-                         + r"\2(\s*(?:#.*)?)$")
-    m = pattern.match(text)
-    if m is None:
-        return None
-    return f"{m.group(1)}{m.group(2)}{best}{m.group(2)}{m.group(3)}"
+    return fix(f, text, claim, ctx, ctx.rubric.options(f.check))

@@ -202,7 +202,7 @@ class ReviewContext:
 
     kb: KnowledgeBase  # links resolve against this tree (HEAD, or the folder)
     base: KnowledgeBase  # duplicates are searched in this tree
-    change: list[Claim]
+    claims: list[Claim]  # the claims under review
     rubric: Rubric
     today: date
     removed: list[str] = field(default_factory=list)  # notes the change deletes or renames away
@@ -210,4 +210,4 @@ class ReviewContext:
 
     @property
     def change_paths(self) -> set[str]:
-        return {c.path for c in self.change}
+        return {c.path for c in self.claims}

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import yaml
 
-from reviewer.claim import Claim, fenced, find_links, make_link  # noqa: F401 (re-exported)
+from reviewer.claim import Claim, fenced, find_links, heading, make_link  # noqa: F401
 from reviewer.findings import ERROR, Finding
-
-try:  # the C loader is several times faster; fall back when libyaml is absent
-    from yaml import CSafeLoader as _SafeLoader
-except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _SafeLoader
+from reviewer.yamlload import MAX_NODES, SafeLoader, too_many_nodes
 
 
-class _Loader(_SafeLoader):
+class _Loader(SafeLoader):
     """Safe loading, except that an impossible date stays text."""
 
 
@@ -24,7 +19,7 @@ def _timestamp(loader: _Loader, node: yaml.Node) -> Any:
     """`created: 2026-13-45` stays the string it is, so the schema check reports it on its
     own line as an invalid date instead of the whole frontmatter failing to load."""
     try:
-        return _SafeLoader.construct_yaml_timestamp(loader, node)
+        return SafeLoader.construct_yaml_timestamp(loader, node)
     except ValueError:
         return loader.construct_scalar(node)
 
@@ -32,9 +27,8 @@ def _timestamp(loader: _Loader, node: yaml.Node) -> Any:
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 MAX_BYTES = 2_000_000
-MAX_YAML_NODES = 20_000  # expanded node count; aliases make a tiny text explode past this
+MAX_YAML_NODES = MAX_NODES
 
-_H1 = re.compile(r"^#\s+(.+?)\s*#*\s*$")
 
 
 def problem(path: str, rule: str, line: int, message: str, hint: str) -> Finding:
@@ -113,7 +107,7 @@ def _load_frontmatter(claim: Claim, source: str) -> None:
         loader = _Loader(source)
         try:
             node = loader.get_single_node()
-            if node is not None and "*" in source and _too_many_nodes(node):
+            if node is not None and "*" in source and too_many_nodes(node):
                 claim.problems.append(problem(
                     claim.path, "unsafe-yaml", 2,
                     f"frontmatter expands to more than {MAX_YAML_NODES:,} YAML nodes "
@@ -173,31 +167,12 @@ def _check_key(claim: Claim, key: Any) -> None:
     claim.key_lines[key.value] = line
 
 
-def _too_many_nodes(root: Any) -> bool:
-    """Count nodes as they would expand, stopping early; aliases reuse node objects."""
-    budget = MAX_YAML_NODES
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        budget -= 1
-        if budget < 0:
-            return True
-        value = node.value
-        if isinstance(value, list):
-            for item in value:
-                if isinstance(item, tuple):
-                    stack.extend(item)
-                else:
-                    stack.append(item)
-    return False
-
-
 def _title(claim: Claim) -> tuple[str, int | None]:
     lines = claim.body_lines()
     for (number, line), code in zip(lines, fenced(text for _n, text in lines), strict=True):
-        m = None if code else _H1.match(line)
-        if m:
-            return m.group(1).strip(), number
+        found = None if code else heading(line)
+        if found is not None and found[0] == 1:
+            return found[1], number
     return deslugify(claim.stem), None
 
 

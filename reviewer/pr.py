@@ -25,18 +25,24 @@ from pathlib import Path
 from typing import Any
 
 from reviewer import __version__
-from reviewer.base_rubric import GitHubSettings, github_settings, load_base_rubric
-from reviewer.engine import APPROVE, REQUEST_CHANGES, Review
-from reviewer.gate import read_marker, read_meta, short
+from reviewer.base_rubric import load_base_rubric
+from reviewer.gate import short
 from reviewer.github import GitHub, GitHubError, Post, Pull, api_url, own_login, token
+from reviewer.pipeline import (
+    EXIT_INCOMPLETE,
+    build_review,
+    exit_code,
+    model_override,
+    verdict_code,
+)
+from reviewer.protocol import KEY_RULE, read_marker, read_meta, valid_key, valid_sha
 from reviewer.render.markdown import render_markdown
+from reviewer.review import APPROVE, REQUEST_CHANGES, Review
 from reviewer.rubric import KB_CONFIG, Rubric, RubricError, load_rubric
+from reviewer.settings import GitHubSettings
 from reviewer.sources import SourceError, git
 
-EXIT_APPROVE, EXIT_CHANGES, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
-SHA = re.compile(r"[0-9a-f]{40}")
 REPO = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
-KEY = re.compile(r"[A-Za-z0-9_-]+")
 RETRY_DELAY = 2.0  # seconds before re-posting after a 5xx that did not post
 ARTIFACT_MAX_BYTES = 10_000
 Log = Callable[[str], None]
@@ -47,7 +53,9 @@ class PrError(Exception):
 
 
 @dataclass
-class Options:
+class PrOptions:
+    """The command line of `claim-review pr`."""
+
     repo: str | None = None
     pr: int | None = None
     repo_dir: Path = Path(".")
@@ -73,15 +81,15 @@ class Target:
 
 
 # -- 1. the target -------------------------------------------------------------
-def resolve_target(o: Options, env: Mapping[str, str]) -> Target:
-    repo = o.repo or env.get("GITHUB_REPOSITORY", "")
+def resolve_target(options: PrOptions, env: Mapping[str, str]) -> Target:
+    repo = options.repo or env.get("GITHUB_REPOSITORY", "")
     if not REPO.fullmatch(repo):
         raise PrError("which repository? pass --repo OWNER/NAME (GitHub Actions sets "
                       "GITHUB_REPOSITORY)" if not repo else f"--repo must be OWNER/NAME, not "
                       f"{repo!r}")
-    art = read_artifact(o.artifact) if o.artifact else None
-    if o.pr is not None:
-        target = Target(repo, o.pr)
+    art = read_artifact(options.artifact) if options.artifact else None
+    if options.pr is not None:
+        target = Target(repo, options.pr)
     else:
         target = _from_event(repo, _event(env), env.get("GITHUB_EVENT_NAME", ""))
     if art is not None:
@@ -153,7 +161,7 @@ def _number(value: Any) -> int:
 
 
 def _sha(value: Any, what: str) -> str:
-    if not isinstance(value, str) or not SHA.fullmatch(value):
+    if not valid_sha(value):
         raise PrError(f"{what} is not a 40-hex commit SHA: {value!r}")
     return value
 
@@ -187,7 +195,7 @@ def _missing_commits(repo: Path, shas: list[str]) -> list[str]:
     return [s for s, kind in zip(shas, out, strict=False) if kind != "commit"]
 
 
-def rubric_at_base(o: Options, repo: Path, base: str) -> Rubric:
+def rubric_at_base(options: PrOptions, repo: Path, base: str) -> Rubric:
     """--rubric outside the checkout is the operator's file; inside it, and by default
     `.claim-review.yaml`, it is read from the base commit."""
     def read(path: str) -> str | None:
@@ -201,38 +209,43 @@ def rubric_at_base(o: Options, repo: Path, base: str) -> Rubric:
         except UnicodeDecodeError as exc:
             raise RubricError(f"base {short(base)}:{path}: rubric is not UTF-8") from exc
 
-    path = rubric_path(o, repo)
+    path = rubric_path(options, repo)
     if path is None:
-        return load_rubric(o.rubric)
+        return load_rubric(options.rubric)
     return load_base_rubric(read, f"base {short(base)}", path)
 
 
-def rubric_path(o: Options, repo: Path) -> str | None:
+def rubric_path(options: PrOptions, repo: Path) -> str | None:
     """The rubric's path in the repository; None for a file outside the checkout."""
-    if o.rubric is None:
+    if options.rubric is None:
         return KB_CONFIG
     try:
-        return o.rubric.resolve().relative_to(repo.resolve()).as_posix()
+        return options.rubric.resolve().relative_to(repo.resolve()).as_posix()
     except ValueError:
         return None
 
 
-def apply_overrides(rubric: Rubric, o: Options) -> GitHubSettings:
-    if o.reviewer_key is not None:
-        if not KEY.fullmatch(o.reviewer_key):
-            raise PrError(f"--reviewer-key must be letters, digits, '-' or '_' "
-                          f"(got {o.reviewer_key!r})")
-        rubric.data["reviewer"]["key"] = o.reviewer_key
-    if o.post_as is not None:
-        rubric.data.setdefault("github", {})["post_as"] = o.post_as
-    return github_settings(rubric)
+def with_options(rubric: Rubric, options: PrOptions, env: Mapping[str, str]) -> Rubric:
+    """The base rubric with the command line's overrides. A judge answer cache that the
+    rubric places inside the checkout is not used: the checkout may hold the pull
+    request's own files (CLAIM_REVIEW_CACHE_DIR names a trusted cache; the default cache
+    lives outside the checkout)."""
+    if options.reviewer_key is not None and not valid_key(options.reviewer_key):
+        raise PrError(f"--reviewer-key {options.reviewer_key!r} is not a valid reviewer key: "
+                      f"use {KEY_RULE}")
+    judge = rubric.judge
+    inside = judge.cache_dir and not Path(judge.cache_dir).expanduser().is_absolute()
+    no_cache = judge.cache and inside and not env.get("CLAIM_REVIEW_CACHE_DIR")
+    return rubric.with_overrides(reviewer_key=options.reviewer_key, post_as=options.post_as,
+                                 model=model_override(options.model, env),
+                                 judge_cache=False if no_cache else None)
 
 
 def our_verdict(posts: list[Post], me: str | None, head: str, key: str) -> tuple[Post, str] | None:
     """The latest verdict we already gave at this head SHA, if any."""
     found = None
     for post in sorted(posts, key=lambda p: (p.when, p.id)):
-        marker, _ = read_marker(post)
+        marker, _ = read_marker(post.body)
         if marker and marker.head_sha == head and marker.key == key and _mine(post, me):
             found = (post, marker.verdict)
     return found
@@ -293,44 +306,45 @@ class Posting:
         return self.comment(body)
 
     def review(self, body: str, event: str, comments: list[dict[str, Any]]) -> Post:
-        retried = False
-        while True:
+        def post() -> Post:
+            nonlocal comments
             try:
                 posted = self.client.create_review(self.number, self.head, body, event,
                                                    comments)
-                self.inline_posted = len(comments)
-                return posted
             except GitHubError as exc:
-                if exc.status == 422 and comments and not refused(exc):
-                    self.log(f"GitHub rejected the inline comments ({_why(exc)}); posting the "
-                             "review without them (every finding is in the body)")
-                    comments = []
-                    continue
-                if not exc.transient or retried:
+                if exc.status != 422 or not comments or refused(exc):
                     raise
-                found = self._ours(self.client.reviews(self.number))
-                if found is not None:
-                    self.log(f"{_why(exc)}, but the review was posted: {found.label}")
-                    return found
-                self.log(f"{_why(exc)}; nothing was posted, retrying once")
-                retried = True
-                time.sleep(RETRY_DELAY)
+                self.log(f"GitHub rejected the inline comments ({_why(exc)}); posting the "
+                         "review without them (every finding is in the body)")
+                comments = []
+                posted = self.client.create_review(self.number, self.head, body, event, [])
+            self.inline_posted = len(comments)
+            return posted
+
+        return self._once_more(post, lambda: self.client.reviews(self.number), "review")
 
     def comment(self, body: str) -> Post:
         """A new comment each time: `gate` ignores edited ones (anyone with write access
         may edit a comment), so an earlier verdict is never rewritten."""
+        return self._once_more(lambda: self.client.create_comment(self.number, body),
+                               lambda: self.client.issue_comments(self.number), "comment")
+
+    def _once_more(self, post: Callable[[], Post], listed: Callable[[], list[Post]],
+                   what: str) -> Post:
+        """Post; after a 5xx or a lost connection, which may or may not have posted, look
+        for what this run posted before trying once more."""
         try:
-            return self.client.create_comment(self.number, body)
+            return post()
         except GitHubError as exc:
             if not exc.transient:
                 raise
-            found = self._ours(self.client.issue_comments(self.number))
+            found = self._ours(listed())
             if found is not None:
-                self.log(f"{_why(exc)}, but the comment was posted: {found.label}")
+                self.log(f"{_why(exc)}, but the {what} was posted: {found.label}")
                 return found
             self.log(f"{_why(exc)}; nothing was posted, retrying once")
-            time.sleep(RETRY_DELAY)
-            return self.client.create_comment(self.number, body)
+        time.sleep(RETRY_DELAY)
+        return post()
 
     def _ours(self, posts: list[Post]) -> Post | None:
         """What this very run posted (its random run id is in the metadata)."""
@@ -357,14 +371,14 @@ def is_fork(pull: Pull, repo: str) -> bool:
 
 # -- the whole run ----------------------------------------------------------------
 @dataclass
-class Outcome:
+class PrOutcome:
     code: int
     verdict: str = ""  # APPROVE or REQUEST_CHANGES when one was given (the Action's output)
     findings: int = 0
 
 
 @dataclass
-class Context:
+class OpenPull:
     """What the run works on: the pull request at the head SHA this run is for."""
 
     target: Target
@@ -376,45 +390,43 @@ class Context:
     me: str | None = None
 
 
-def run(o: Options, env: Mapping[str, str], log: Log, out: Log) -> Outcome:
+def run(options: PrOptions, env: Mapping[str, str], log: Log, out: Log) -> PrOutcome:
     """Review and post; `log` takes progress lines (stderr), `out` the dry-run (stdout)."""
-    ctx = open_pull(o, env, log)
-    if ctx is None:
-        return Outcome(EXIT_INCOMPLETE)
-    rubric = rubric_at_base(o, ctx.repo, ctx.base)
-    settings = apply_overrides(rubric, o)
-    _no_checkout_cache(rubric, env)
-    earlier = _earlier_verdict(ctx, rubric.reviewer_key, o, env, log)
+    opened = open_pull(options, env, log)
+    if opened is None:
+        return PrOutcome(EXIT_INCOMPLETE)
+    rubric = with_options(rubric_at_base(options, opened.repo, opened.base), options, env)
+    earlier = _earlier_verdict(opened, rubric.reviewer_key, options, env, log)
     if earlier is not None:
         return earlier
     run_id = new_run_id(env)
-    result, comments, body, event = compose(ctx, rubric, settings, o, run_id)
+    result, comments, body, event = compose(opened, rubric, options, run_id)
     verdict = "" if result.incomplete is not None else result.verdict
-    done = Outcome(_result_code(result, o.fail_on), verdict, len(result.findings))
+    done = PrOutcome(exit_code(result, options.fail_on), verdict, len(result.findings))
     if env.get("GITHUB_ACTIONS") == "true":
         _annotate(result, out)
-    if o.dry_run:
-        _print_dry_run(out, ctx, event, body, comments)
+    if options.dry_run:
+        _print_dry_run(out, opened, event, body, comments)
         _summary(env, result, f"Dry run: nothing was posted ({event} review, "
                               f"{len(comments)} inline comments).")
         return done
-    now = ctx.client.pull(ctx.pull.number).head_sha
-    if now != ctx.head:
-        log(f"#{ctx.pull.number} moved from {short(ctx.head)} to {short(now)} while it was "
+    now = opened.client.pull(opened.pull.number).head_sha
+    if now != opened.head:
+        log(f"#{opened.pull.number} moved from {short(opened.head)} to {short(now)} while it was "
             "reviewed: the review is discarded, no verdict")
         _summary(env, result, "Discarded: the pull request's head moved during the review.")
-        return Outcome(EXIT_INCOMPLETE)
-    posting = Posting(ctx.client, ctx.pull.number, ctx.head, ctx.me, run_id, log)
-    return _post(ctx, posting, result, body, event, comments, env, done)
+        return PrOutcome(EXIT_INCOMPLETE)
+    posting = Posting(opened.client, opened.pull.number, opened.head, opened.me, run_id, log)
+    return _post(opened, posting, result, body, event, comments, env, done)
 
 
-def open_pull(o: Options, env: Mapping[str, str], log: Log) -> Context | None:
+def open_pull(options: PrOptions, env: Mapping[str, str], log: Log) -> OpenPull | None:
     """The pull request as the API has it; None when it moved past this run's head SHA."""
-    target = resolve_target(o, env)
+    target = resolve_target(options, env)
     secret = token(env)
-    if not secret and not o.dry_run:
+    if not secret and not options.dry_run:
         raise PrError("GITHUB_TOKEN is not set: posting a review needs a token")
-    client = GitHub(target.repo, secret, api_url(o.api_url, env))
+    client = GitHub(target.repo, secret, api_url(options.api_url, env))
     pull = client.pull(target.number)
     head = target.head_sha or pull.head_sha
     if pull.head_sha != head:
@@ -423,70 +435,61 @@ def open_pull(o: Options, env: Mapping[str, str], log: Log) -> Context | None:
         return None
     # the base from a pull_request event or the API, never from an artifact
     base = target.base_sha or pull.base_sha
-    repo = toplevel(o.repo_dir)
+    repo = toplevel(options.repo_dir)
     ensure_commits(repo, [base, head], target.bundle, log)
     me = own_login(client, env) if secret else None
-    return Context(target, client, pull, head, base, repo, me)
+    return OpenPull(target, client, pull, head, base, repo, me)
 
 
-def _no_checkout_cache(rubric: Rubric, env: Mapping[str, str]) -> None:
-    """The checkout may hold the pull request's own files: a judge answer cache the rubric
-    places inside it must not be read (CLAIM_REVIEW_CACHE_DIR names a trusted cache; the
-    default cache lives outside the checkout)."""
-    judge = rubric.data.get("judge") or {}
-    inside = judge.get("cache_dir") and not Path(str(judge["cache_dir"])).expanduser().is_absolute()
-    if judge.get("cache") and inside and not env.get("CLAIM_REVIEW_CACHE_DIR"):
-        judge["cache"] = False
-
-
-def _earlier_verdict(ctx: Context, key: str, o: Options, env: Mapping[str, str],
-                     log: Log) -> Outcome | None:
-    if o.force or token(env) is None:
+def _earlier_verdict(opened: OpenPull, key: str, options: PrOptions, env: Mapping[str, str],
+                     log: Log) -> PrOutcome | None:
+    if options.force or token(env) is None:
         return None
-    if ctx.me is None:
+    if opened.me is None:
         log("cannot tell which account the token acts as (GET /user refused): "
             "not looking for an earlier review of this head")
         return None
-    number = ctx.pull.number
-    earlier = our_verdict(ctx.client.reviews(number) + ctx.client.issue_comments(number),
-                          ctx.me, ctx.head, key)
+    number = opened.pull.number
+    earlier = our_verdict(opened.client.reviews(number) + opened.client.issue_comments(number),
+                          opened.me, opened.head, key)
     if earlier is None:
         return None
     post, verdict = earlier
-    log(f"{short(ctx.head)} already has our {key}:{verdict} verdict ({post.label} {post.url}); "
+    log(f"{short(opened.head)} already has our {key}:{verdict} verdict ({post.label} {post.url}); "
         "nothing posted (--force posts again)")
-    return Outcome(_code(verdict, o.fail_on), verdict)
+    return PrOutcome(verdict_code(verdict, options.fail_on), verdict)
 
 
-def compose(ctx: Context, rubric: Rubric, settings: GitHubSettings, o: Options,
+def compose(opened: OpenPull, rubric: Rubric, options: PrOptions,
             run_id: str) -> tuple[Review, list[dict[str, Any]], str, str]:
     """The review (as `diff` computes it), its inline comments, body and event."""
     from reviewer.change import from_git
-    from reviewer.cli import build_review
     from reviewer.inline import changed_lines, review_comments
 
-    change = from_git(ctx.repo, ctx.base, ctx.head, rubric)
-    result = build_review(change, o.no_llm, o.model)
-    merge_base = git(ctx.repo, "merge-base", ctx.base, ctx.head).decode().strip()
-    path = rubric_path(o, ctx.repo)
-    if path in changed_paths(ctx.repo, merge_base, ctx.head):
+    settings = rubric.github
+    change = from_git(opened.repo, opened.base, opened.head, rubric)
+    result = build_review(change, options.no_llm)
+    merge_base = git(opened.repo, "merge-base", opened.base, opened.head).decode().strip()
+    path = rubric_path(options, opened.repo)
+    if path in changed_paths(opened.repo, merge_base, opened.head):
         result.notes.append(f"This pull request changes {path}; it was reviewed with the "
                             "base branch's rubric, as every pull request is.")
-    comments = review_comments(result, change.ctx, changed_lines(ctx.repo, merge_base, ctx.head),
-                               settings.inline_comments, settings.suggestions)
-    meta = {"head_sha": ctx.head, "key": rubric.reviewer_key, "rubric": rubric.digest(),
+    added = changed_lines(opened.repo, merge_base, opened.head)
+    comments = review_comments(result, change.ctx, added, settings.inline_comments,
+                               settings.suggestions)
+    meta = {"head_sha": opened.head, "key": rubric.reviewer_key, "rubric": rubric.digest(),
             "run": run_id, "version": __version__}
     body = render_markdown(result, max_chars=settings.max_body_chars, metadata=meta)
     return result, comments, body, review_event(result, settings)
 
 
-def _post(ctx: Context, posting: Posting, result: Review, body: str, event: str,
-          comments: list[dict[str, Any]], env: Mapping[str, str], done: Outcome) -> Outcome:
+def _post(opened: OpenPull, posting: Posting, result: Review, body: str, event: str,
+          comments: list[dict[str, Any]], env: Mapping[str, str], done: PrOutcome) -> PrOutcome:
     log = posting.log
     try:
         posted = posting.publish(body, event, comments)
     except GitHubError as exc:
-        if exc.status == 403 and is_fork(ctx.pull, ctx.target.repo):
+        if exc.status == 403 and is_fork(opened.pull, opened.target.repo):
             log(f"cannot post on a pull request from a fork with this token ({_why(exc)}): "
                 "the review is in the job summary and annotations; the two-step workflow "
                 "posts it")
@@ -496,22 +499,10 @@ def _post(ctx: Context, posting: Posting, result: Review, body: str, event: str,
         raise
     what = f"a {posted.state} review" if posted.kind == "review" else "an issue comment"
     where = f"{posted.label} {posted.url}".strip()
-    log(f"posted {what} on {ctx.target.repo}#{ctx.pull.number} at {short(ctx.head)} with "
+    log(f"posted {what} on {opened.target.repo}#{opened.pull.number} at {short(opened.head)} with "
         f"{posting.inline_posted} inline comments: {where}")
-    _summary(env, result, f"Posted as {where} at {short(ctx.head)}.")
+    _summary(env, result, f"Posted as {where} at {short(opened.head)}.")
     return done
-
-
-def _code(verdict: str, fail_on: str) -> int:
-    if verdict == REQUEST_CHANGES and fail_on != "never":
-        return EXIT_CHANGES
-    return EXIT_APPROVE
-
-
-def _result_code(review: Review, fail_on: str) -> int:
-    if review.incomplete is not None:
-        return EXIT_INCOMPLETE
-    return _code(review.verdict, fail_on)
 
 
 def _annotate(review: Review, out: Log) -> None:
@@ -530,7 +521,7 @@ def _summary(env: Mapping[str, str], review: Review, outcome: str) -> None:
             fh.write(job_summary(review, outcome))
 
 
-def write_outputs(env: Mapping[str, str], outcome: Outcome) -> None:
+def write_outputs(env: Mapping[str, str], outcome: PrOutcome) -> None:
     """The Action's outputs: `verdict` (empty without one) and `findings` (a count)."""
     path = env.get("GITHUB_OUTPUT")
     if path:
@@ -538,10 +529,10 @@ def write_outputs(env: Mapping[str, str], outcome: Outcome) -> None:
             fh.write(f"verdict={outcome.verdict}\nfindings={outcome.findings}\n")
 
 
-def _print_dry_run(out: Log, ctx: Context, event: str, body: str,
+def _print_dry_run(out: Log, opened: OpenPull, event: str, body: str,
                    comments: list[dict[str, Any]]) -> None:
-    out(f"# dry run: would post a {event} review on {ctx.target.repo}#{ctx.pull.number} at "
-        f"commit {ctx.head}, with {len(comments)} inline comments")
+    out(f"# dry run: would post a {event} review on {opened.target.repo}#{opened.pull.number} at "
+        f"commit {opened.head}, with {len(comments)} inline comments")
     out(body.rstrip("\n"))
     for c in comments:
         out(f"\n# inline comment on {c['path']}:{c['line']}\n{c['body']}")

@@ -11,7 +11,19 @@ from typing import Any
 
 import yaml
 
-from reviewer.findings import OFF, SEVERITIES
+from reviewer.settings import (
+    LEVELS,
+    GitHubSettings,
+    JudgeSettings,
+    ReviewerSettings,
+    RubricError,
+    VerdictSettings,
+    choice,
+    number,
+)
+from reviewer.yamlload import SafeLoader, load_capped
+
+__all__ = ["KB_CONFIG", "Rubric", "RubricError", "builtin_dir", "builtin_names", "load_rubric"]
 
 KB_CONFIG = ".claim-review.yaml"
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "rubrics"
@@ -19,26 +31,16 @@ FREE_MAPS = {("checks", "*", "severity"), ("judge", "criteria"), ("judge", "pric
              ("github", "territories")}
 
 
-try:  # the C loader is several times faster; fall back when libyaml is absent
-    from yaml import CSafeLoader as _SafeLoader
-except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _SafeLoader
-
-
-class _Loader(_SafeLoader):
+class _Loader(SafeLoader):
     """YAML 1.2 booleans: only true and false. `severity: {x: off}` and `title_match: off`
     mean the word "off", not False (YAML 1.1 also reads on/off/yes/no as booleans)."""
 
 
 _Loader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in _SafeLoader.yaml_implicit_resolvers.items()}
+    for first, resolvers in SafeLoader.yaml_implicit_resolvers.items()}
 _Loader.add_implicit_resolver("tag:yaml.org,2002:bool",
                               re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
-
-
-class RubricError(Exception):
-    """A rubric that cannot be used. Always names the file and the key."""
 
 
 def builtin_dir() -> Path:
@@ -53,75 +55,112 @@ def builtin_names() -> list[str]:
 
 
 class Rubric:
+    """A validated rubric. Its sections are handed out typed; its data is never changed
+    after loading: `with_overrides` makes a new, re-validated rubric."""
+
     def __init__(self, data: dict[str, Any], origin: list[str]):
-        self.data = data
+        from reviewer.checks import BY_ID
+
+        where = origin[-1]
+        self._data = data
         self.origin = origin
+        self.reviewer = ReviewerSettings.from_data(data["reviewer"], where)
+        self.verdict = VerdictSettings.from_data(data["verdict"], where)
+        self.github = GitHubSettings.from_data(data["github"], where)
+        self.judge = JudgeSettings.from_data(data["judge"], where, list(BY_ID))
+        self._options = {check_id: _options(module, data) for check_id, module in BY_ID.items()}
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """A copy of the effective rubric, for printing."""
+        return copy.deepcopy(self._data)
 
     # -- reviewer and verdict ------------------------------------------------
     @property
     def reviewer_name(self) -> str:
-        return str(self.data["reviewer"]["name"])
+        return self.reviewer.name
 
     @property
     def reviewer_key(self) -> str:
-        return str(self.data["reviewer"]["key"])
+        return self.reviewer.key
 
     @property
     def fail_on(self) -> str:
-        return str(self.data["verdict"]["fail_on"])
+        return self.verdict.fail_on
 
     # -- files ---------------------------------------------------------------
     @property
     def files_include(self) -> list[str]:
-        return self.data["files"]["include"]
+        return self._data["files"]["include"]
 
     @property
     def files_exclude(self) -> list[str]:
-        return self.data["files"]["exclude"]
+        return self._data["files"]["exclude"]
 
     @property
     def max_file_bytes(self) -> int:
-        return int(self.data["files"]["max_bytes"])
+        return int(self._data["files"]["max_bytes"])
 
     @property
     def claims_paths(self) -> list[str]:
-        return self.data["claims"]["paths"]
+        return self._data["claims"]["paths"]
 
     @property
     def claims_exclude(self) -> list[str]:
-        return self.data["claims"]["exclude"]
+        return self._data["claims"]["exclude"]
 
     @property
     def schema(self) -> dict[str, Any]:
-        return self.data["schema"]
+        return self._data["schema"]
 
     @property
     def claim_type(self) -> str:
-        return str(self.data["schema"]["type"])
+        return str(self._data["schema"]["type"])
 
     # -- checks --------------------------------------------------------------
     def check_enabled(self, check_id: str) -> bool:
-        return bool(self.data["checks"].get(check_id, {}).get("enabled", True))
+        return bool(self._data["checks"].get(check_id, {}).get("enabled", True))
 
-    def check_options(self, check_id: str, defaults: dict[str, Any]) -> dict[str, Any]:
-        options = copy.deepcopy(defaults)
-        for key, value in self.data["checks"].get(check_id, {}).items():
-            if key not in ("enabled", "severity"):
-                options[key] = value
-        return options
+    def options(self, check_id: str) -> dict[str, Any]:
+        """The check's options: its defaults, overridden by the rubric (a fresh copy)."""
+        return copy.deepcopy(self._options[check_id])
+
+    def check_options(self, check_id: str, defaults: dict[str, Any] | None = None
+                      ) -> dict[str, Any]:
+        return self.options(check_id)
 
     def severity(self, check_id: str, rule: str, default: str) -> str:
         short = rule.split(".", 1)[1]
-        overrides = self.data["checks"].get(check_id, {}).get("severity") or {}
+        overrides = self._data["checks"].get(check_id, {}).get("severity") or {}
         return str(overrides.get(short, default))
 
-    @property
-    def judge(self) -> dict[str, Any]:
-        return self.data.get("judge", {})
-
     def digest(self) -> str:
-        text = json.dumps(self.data, sort_keys=True, default=str)
+        text = json.dumps(self._data, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def with_overrides(self, *, reviewer_key: str | None = None, post_as: str | None = None,
+                       model: str | None = None, judge_cache: bool | None = None) -> Rubric:
+        """A new rubric with command-line overrides, validated like any rubric layer."""
+        layer: dict[str, Any] = {}
+        if reviewer_key is not None:
+            layer["reviewer"] = {"key": reviewer_key}
+        if post_as is not None:
+            layer["github"] = {"post_as": post_as}
+        if model is not None:
+            layer.setdefault("judge", {})["model"] = model
+        if judge_cache is not None:
+            layer.setdefault("judge", {})["cache"] = judge_cache
+        if not layer:
+            return self
+        _validate(layer, self._data, "command line", ())
+        return _finish(_merge(self._data, layer), [*self.origin, "command line"])
+
+
+def _options(module: Any, data: dict[str, Any]) -> dict[str, Any]:
+    options = copy.deepcopy(module.DEFAULTS)
+    options.update({k: copy.deepcopy(v) for k, v in data["checks"].get(module.ID, {}).items()
+                    if k not in ("enabled", "severity")})
+    return options
 
 
 def load_rubric(explicit: Path | None = None, kb_root: Path | None = None) -> Rubric:
@@ -177,11 +216,13 @@ def _read(path: Path) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise RubricError(f"{path}: rubric is not UTF-8") from exc
     try:
-        data = yaml.load(text, Loader=_Loader)  # a SafeLoader
+        data = load_capped(text, _Loader)  # a SafeLoader, with the frontmatter's alias cap
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark else ""
         raise RubricError(f"{path}{where}: rubric is not valid YAML ({exc})") from exc
+    except (ValueError, TypeError, RecursionError) as exc:  # e.g. `x: !!int abc`
+        raise RubricError(f"{path}: rubric could not be loaded ({exc})") from exc
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -238,18 +279,9 @@ def _merge(base: dict[str, Any], layer: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _option_problem(module, data: dict[str, Any], check_id: str) -> str | None:
-    """A check may vet its own options (e.g. that its regular expressions compile)."""
-    vet = getattr(module, "vet_options", None)
-    if vet is None:
-        return None
-    options = copy.deepcopy(module.DEFAULTS)
-    options.update({k: v for k, v in data["checks"].get(check_id, {}).items()
-                    if k not in ("enabled", "severity")})
-    return vet(options)
-
-
 def _finish(data: dict[str, Any], origin: list[str]) -> Rubric:
+    """Check what the shape cannot say, then build the typed rubric (which checks its
+    sections); every error names the layer that wrote it."""
     from reviewer.checks import BY_ID
 
     where = origin[-1]
@@ -258,75 +290,28 @@ def _finish(data: dict[str, Any], origin: list[str]) -> Rubric:
         if module is None:
             raise RubricError(f"{where}: unknown check 'checks.{check_id}' "
                               f"(known: {', '.join(BY_ID)})")
-        for option in section:
-            if option not in ("enabled", "severity") and option not in module.DEFAULTS:
-                raise RubricError(f"{where}: unknown option 'checks.{check_id}.{option}' "
-                                  f"(options: {', '.join(sorted(module.DEFAULTS))})")
-        for rule, level in (section.get("severity") or {}).items():
-            if f"{check_id}.{rule}" not in module.RULES:
-                raise RubricError(f"{where}: unknown rule 'checks.{check_id}.severity.{rule}' "
-                                  f"(rules: {', '.join(r.split('.', 1)[1] for r in module.RULES)})")
-            if level not in (*SEVERITIES, OFF):
-                raise RubricError(f"{where}: 'checks.{check_id}.severity.{rule}' must be one of "
-                                  f"error, warning, info, off (got {level!r})")
-        problem = _option_problem(module, data, check_id)
-        if problem:
-            raise RubricError(f"{where}: {problem}")
-    if data["verdict"]["fail_on"] not in ("error", "warning"):
-        raise RubricError(f"{where}: 'verdict.fail_on' must be 'error' or 'warning'")
-    key = str(data["reviewer"]["key"])
-    if not key or not key.replace("_", "").replace("-", "").isalnum():
-        raise RubricError(f"{where}: 'reviewer.key' must be letters, digits, '-' or '_' "
-                          f"(got {key!r})")
-    problem = _judge_problem(data.get("judge", {}), BY_ID)
-    if problem:
-        raise RubricError(f"{where}: {problem}")
+        _check_section(module, section, data, where)
     return Rubric(data, origin)
 
 
-JUDGE_NUMBERS = {"max_tokens": 1, "thinking_budget": 0, "concurrency": 1, "timeout": 0.001,
-                 "retries": 0, "backoff": 0, "time_budget": 0.001, "max_claim_chars": 1,
-                 "max_claims": 1}
-JUDGE_CHOICES = {"thinking": ("off", "adaptive", "budget"),
-                 "effort": (None, "low", "medium", "high", "xhigh", "max")}
-PRICES = ("input", "output", "cache_read", "cache_write")
-
-
-def _judge_problem(judge: dict[str, Any], checks: dict[str, Any]) -> str | None:
-    """What `_validate` cannot see in the `judge:` section: ranges, choices, null values,
-    and the free-form maps (criteria per check, pricing per model)."""
-    for key, least in JUDGE_NUMBERS.items():
-        value = judge[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < least:
-            return f"'judge.{key}' must be a number of at least {least:g} (got {value!r})"
-    for key, choices in JUDGE_CHOICES.items():
-        if judge[key] not in choices:
-            shown = ", ".join("null" if c is None else c for c in choices)
-            return f"'judge.{key}' must be one of {shown} (got {judge[key]!r})"
-    if judge["required"] and not judge["enabled"]:
-        return "'judge.required' is true but 'judge.enabled' is false: no review could pass"
-    if not isinstance(judge["model"], str) or not judge["model"].strip():
-        return "'judge.model' must be a model name"
-    temperature = judge["temperature"]
-    if temperature is not None and (isinstance(temperature, bool)
-                                    or not isinstance(temperature, (int, float))):
-        return f"'judge.temperature' must be a number or null (got {temperature!r})"
-    if judge["thinking"] == "budget" and not 1024 <= judge["thinking_budget"] < judge["max_tokens"]:
-        return (f"'judge.thinking_budget' must be at least 1024 and below judge.max_tokens "
-                f"({judge['max_tokens']}) when judge.thinking is budget")
-    levels = (*SEVERITIES, OFF)
-    for key, level in [*(judge["severity"] or {}).items(),
-                       ("confirmed_duplicate", judge["confirmed_duplicate"])]:
-        if level not in levels:
-            name = key if key == "confirmed_duplicate" else f"severity.{key}"
-            return f"'judge.{name}' must be one of error, warning, info, off (got {level!r})"
-    for check_id, text in judge["criteria"].items():
-        if check_id not in checks:
-            return f"unknown check 'judge.criteria.{check_id}' (known: {', '.join(checks)})"
-        if not isinstance(text, str):
-            return f"'judge.criteria.{check_id}' must be text"
-    for model, price in judge["pricing"].items():
-        if not isinstance(price, dict) or set(price) != set(PRICES) or not all(
-                isinstance(v, (int, float)) and not isinstance(v, bool) for v in price.values()):
-            return f"'judge.pricing.{model}' must map {', '.join(PRICES)} to numbers"
-    return None
+def _check_section(module: Any, section: dict[str, Any], data: dict[str, Any],
+                   where: str) -> None:
+    check_id = module.ID
+    for option in section:
+        if option not in ("enabled", "severity") and option not in module.DEFAULTS:
+            raise RubricError(f"{where}: unknown option 'checks.{check_id}.{option}' "
+                              f"(options: {', '.join(sorted(module.DEFAULTS))})")
+    for rule, level in (section.get("severity") or {}).items():
+        if f"{check_id}.{rule}" not in module.RULES:
+            raise RubricError(f"{where}: unknown rule 'checks.{check_id}.severity.{rule}' "
+                              f"(rules: {', '.join(r.split('.', 1)[1] for r in module.RULES)})")
+        choice(where, f"checks.{check_id}.severity.{rule}", level, LEVELS)
+    options = _options(module, data)
+    for option, (least, most) in getattr(module, "LIMITS", {}).items():
+        number(where, f"checks.{check_id}.{option}", options[option], least, most)
+    for option, choices in getattr(module, "CHOICES", {}).items():
+        choice(where, f"checks.{check_id}.{option}", options[option], tuple(choices))
+    vet = getattr(module, "vet_options", None)
+    problem = vet(options) if vet is not None else None
+    if problem:
+        raise RubricError(f"{where}: {problem}")

@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from reviewer.change import from_paths
-from reviewer.engine import Review, review
+from reviewer.pipeline import build_review
+from reviewer.review import Review
 from reviewer.rubric import load_rubric
 
 TODAY = "2026-06-01"
@@ -82,11 +83,10 @@ def kb(tmp_path) -> Path:
 
 def run_check(kb_root: Path, files: list[Path] | None = None,
               rubric: Path | None = None) -> Review:
+    """The deterministic review, through the same pipeline as every command."""
     loaded = load_rubric(rubric, kb_root)
     change = from_paths(kb_root, list(files or []), loaded)
-    result = review(change.ctx)
-    result.stats.update(change.stats())
-    return result
+    return build_review(change, no_llm=True)
 
 
 def add_claim(kb_root: Path, rel: str, text: str | bytes) -> Path:

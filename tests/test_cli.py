@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from conftest import TODAY, write_tree
 
 from reviewer.change import from_paths
-from reviewer.checks import BY_ID
-from reviewer.engine import review
+from reviewer.checks import BY_ID, rule_doc
+from reviewer.engine import run_checks
 from reviewer.rubric import KB_CONFIG, load_rubric
 
 REPO = Path(__file__).resolve().parent.parent
@@ -97,7 +97,7 @@ def test_each_example_shows_its_intended_defect(proposed, name, category):
 @pytest.mark.parametrize("name", sorted(JUDGE_ONLY))
 def test_paraphrase_is_a_duplicate_candidate_for_the_judge(name):
     change = from_paths(KB, [PROPOSED / name], load_rubric(None, KB))
-    review(change.ctx)
+    run_checks(change.ctx)
     [candidates] = change.ctx.state["duplication"].values()
     assert Path(candidates[0]["path"]).name == JUDGE_ONLY[name]
 
@@ -144,11 +144,13 @@ def test_explain_a_rule_prints_its_docs_and_effective_options(tmp_path):
     result = cli("explain", "wiki_links.broken-link", "--kb", str(tmp_path))
     assert result.exit_code == 0
     out = result.stdout
-    assert out.startswith("wiki_links — Wiki links\n")
-    assert BY_ID["wiki_links"].__doc__.strip() in out
-    assert " * wiki_links.broken-link: error" in out
-    assert "   wiki_links.ambiguous-link: error" in out
-    options_text = out.split("Effective options:\n", 1)[1].split("\n\nWhat the LLM judge")[0]
+    assert out.startswith("wiki_links.broken-link — severity: error (wiki_links: Wiki links)\n")
+    assert rule_doc("wiki_links.broken-link") in out
+    assert BY_ID["wiki_links"].__doc__.strip() not in out  # the rule's text, not its check's
+    assert cli("explain", "broken-link", "--kb", str(tmp_path)).stdout == out  # short name
+    assert cli("explain", "ambiguous-link", "--kb", str(tmp_path)).stdout.startswith(
+        "wiki_links.ambiguous-link — severity: error")  # the rubric's severity, not the default
+    options_text = out.split("check:\n", 1)[1].split("\n\nThe whole check")[0]
     options = yaml.safe_load(options_text)
     assert options == {"suggestions": 5, "suggestion_cutoff": 60,
                        "reference_fields": ["depends_on"], "reference_cutoff": 85}
@@ -165,6 +167,18 @@ def test_explain_unknown_name_exits_2(tmp_path):
     assert result.exit_code == 2
     assert result.stderr.startswith("claim-review: error: unknown check or rule 'nope'")
     assert result.stdout == ""
+
+
+def test_explain_a_typo_suggests_the_rule(tmp_path):
+    result = cli("explain", "broken-lnk", "--kb", str(tmp_path))
+    assert result.exit_code == 2
+    assert "did you mean broken-link" in result.stderr
+
+
+def test_explain_a_check_prints_the_rubrics_criterion_not_the_docstrings():
+    out = cli("explain", "wiki_links").stdout
+    assert "What the judge is asked" not in out  # the docstring's section is replaced ...
+    assert "What the LLM judge is asked (judge.criteria.wiki_links):\nJudging by" in out
 
 
 def test_rubric_prints_the_merged_rubric():
@@ -210,7 +224,7 @@ def test_real_process(tmp_path):
 def test_explain_a_judge_rule_shows_its_ceiling_and_criteria():
     result = cli("explain", "specificity.judge")
     assert result.exit_code == 0, result.output
-    assert " * specificity.judge: at most warning" in result.output
+    assert result.output.startswith("specificity.judge — severity: at most warning")
     assert "judge.criteria.specificity" in result.output
     assert cli("explain", "nothing.judge").exit_code == 2
 

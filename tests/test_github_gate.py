@@ -10,7 +10,8 @@ from fakes.github_server import Failure, FakeGitHub
 from test_github import ALICE, BOT, clean_change, isolate, open_pull, run_pr, start_fake
 
 from reviewer.cli import main
-from reviewer.render.markdown import marker, metadata_comment
+from reviewer.protocol import marker
+from reviewer.protocol import metadata_line as metadata_comment
 
 HEAD, OLD, BASE = "a" * 40, "b" * 40, "c" * 40
 

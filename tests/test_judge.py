@@ -23,12 +23,13 @@ from fakes.anthropic_server import (
 )
 
 from reviewer.change import from_paths
-from reviewer.cli import build_review, exit_code, main
-from reviewer.engine import APPROVE, REQUEST_CHANGES, Review
+from reviewer.cli import main
 from reviewer.judge import NO_KEY
-from reviewer.render.json import review_dict
+from reviewer.pipeline import build_review, exit_code, model_override
+from reviewer.render.json_contract import review_dict
 from reviewer.render.markdown import render_markdown
 from reviewer.render.text import render_text
+from reviewer.review import APPROVE, REQUEST_CHANGES, Review
 from reviewer.rubric import RubricError, load_rubric
 
 FAST = """\
@@ -75,8 +76,9 @@ def claim(kb: Path, title: str, body: str | None = None, **fields) -> Path:
 
 
 def judged(kb: Path, files: list[Path], no_llm: bool = False, model: str | None = None) -> Review:
-    change = from_paths(kb, files, load_rubric(None, kb))
-    return build_review(change, no_llm, model)
+    change = from_paths(kb, files, load_rubric(None, kb).with_overrides(
+        model=model_override(model)))
+    return build_review(change, no_llm)
 
 
 def only(result: Review, rule: str):
@@ -104,11 +106,11 @@ def test_answer_adds_findings_and_notes_under_each_check(jkb, fake):
     assert finding.extras["quote"] == "Bus lanes cut trip times"
     assert result.verdict == APPROVE  # the rubric caps specificity.judge at warning
     judge = result.judge
-    assert judge["ran"] and judge["requests"] == 1 and judge["errors"] == []
-    assert sorted(judge["notes"]) == sorted(["schema", "duplication", "confidence",
+    assert judge.ran and judge.requests == 1 and judge.errors == []
+    assert sorted(judge.notes) == sorted(["schema", "duplication", "confidence",
                                              "wiki_links", "source_quality", "specificity"])
-    assert judge["notes"]["confidence"][0]["verdict"] == "uncertain"
-    assert judge["usage"]["output_tokens"] > 0 and judge["cost_usd"] > 0
+    assert judge.notes["confidence"][0]["verdict"] == "uncertain"
+    assert judge.usage["output_tokens"] > 0 and judge.cost_usd > 0
     body = render_markdown(result)
     section = body.split("### 3. Confidence")[1].split("### 4.")[0]
     assert "judge: **uncertain**: The body cites one trial." in section
@@ -156,8 +158,8 @@ def test_transient_failure_is_retried(jkb, fake, first):
     started = time.monotonic()
     result = judged(jkb, [path])
     assert time.monotonic() - started < 2.5
-    assert len(fake.requests) == 2 and result.judge["requests"] == 2
-    assert result.judge["errors"] == [] and len(result.judge["notes"]["schema"]) == 1
+    assert len(fake.requests) == 2 and result.judge.requests == 2
+    assert result.judge.errors == [] and len(result.judge.notes["schema"]) == 1
 
 
 def test_retries_exhausted_is_an_error_that_keeps_every_finding(jkb, fake):
@@ -165,10 +167,10 @@ def test_retries_exhausted_is_an_error_that_keeps_every_finding(jkb, fake):
     fake.responder = lambda body: error(529, "overloaded_error", "Overloaded")
     result = judged(jkb, [good, bad])
     assert len(fake.requests) == 6  # 1 + 2 retries each
-    assert [e["path"] for e in result.judge["errors"]] == [
+    assert [e["path"] for e in result.judge.errors] == [
         f"domains/urban-transit/{CLEAN}.md", "domains/urban-transit/Bus lanes.md"]
     assert "HTTP 529 overloaded_error: Overloaded (gave up after 3 attempts)" in \
-        result.judge["errors"][0]["error"]
+        result.judge.errors[0]["error"]
     assert rules(result) == [(11, "specificity.label-title")]
     assert result.verdict == REQUEST_CHANGES and result.incomplete is None
     assert result.notes[-1].startswith("The LLM judge could not review 2 of 2 claims")
@@ -178,7 +180,7 @@ def test_client_error_is_not_retried(jkb, fake):
     fake.push(error(400, "invalid_request_error", "`temperature` is deprecated"))
     result = judged(jkb, [claim(jkb, CLEAN)])
     assert len(fake.requests) == 1
-    assert result.judge["errors"][0]["error"] == \
+    assert result.judge.errors[0]["error"] == \
         "HTTP 400 invalid_request_error: `temperature` is deprecated"
     assert result.verdict == APPROVE  # optional judge: the deterministic verdict stands
 
@@ -189,7 +191,7 @@ def test_time_budget_bounds_the_run(jkb, fake):
     started = time.monotonic()
     result = judged(jkb, [claim(jkb, CLEAN)])
     assert time.monotonic() - started < 1.5
-    assert result.judge["errors"][0]["error"] == \
+    assert result.judge.errors[0]["error"] == \
         "the request timed out (no time left in the judge's 0.3s budget to retry)"
 
 
@@ -206,13 +208,13 @@ def test_invalid_answer_is_asked_for_once_more(jkb, fake, bad):
     path = claim(jkb, CLEAN)
     fake.push(bad)
     result = judged(jkb, [path])
-    assert len(fake.requests) == 2 and result.judge["errors"] == []
+    assert len(fake.requests) == 2 and result.judge.errors == []
     fake.requests.clear()
     fake.push(bad, bad)
     result = judged(jkb, [claim(jkb, CLEAN, description="Another description of 2024 "
                                                        "audits so the request changes")])
     assert len(fake.requests) == 2
-    assert result.judge["errors"][0]["error"].startswith("the answer did not validate twice")
+    assert result.judge.errors[0]["error"].startswith("the answer did not validate twice")
 
 
 @pytest.mark.parametrize("stop, says", [
@@ -223,7 +225,7 @@ def test_cut_off_or_refused_answer_is_an_error_without_retry(jkb, fake, stop, sa
     fake.push(lambda body: structured(answer(body), stop_reason=stop))
     result = judged(jkb, [claim(jkb, CLEAN)])
     assert len(fake.requests) == 1
-    assert says in result.judge["errors"][0]["error"]
+    assert says in result.judge.errors[0]["error"]
 
 
 def test_one_claim_failing_keeps_the_others(jkb, fake):
@@ -237,7 +239,7 @@ def test_one_claim_failing_keeps_the_others(jkb, fake):
     fake.responder = respond
     result = judged(jkb, [good, bad])
     assert rules(result) == [(7, "source_quality.judge"), (11, "specificity.label-title")]
-    assert [e["path"] for e in result.judge["errors"]] == ["domains/urban-transit/Bus lanes.md"]
+    assert [e["path"] for e in result.judge.errors] == ["domains/urban-transit/Bus lanes.md"]
 
 
 # -- prompt injection ----------------------------------------------------------
@@ -269,7 +271,7 @@ def test_no_key_runs_deterministically_and_says_so(jkb, fake, monkeypatch, key):
         monkeypatch.setenv("ANTHROPIC_API_KEY", key)
     result = judged(jkb, [claim(jkb, CLEAN)])
     assert fake.requests == []
-    assert result.judge["ran"] is False and result.judge["reason"] == NO_KEY
+    assert result.judge.ran is False and result.judge.reason == NO_KEY
     assert result.notes == [f"The LLM judge did not run: {NO_KEY}; only the deterministic "
                             "checks ran."]
     assert result.verdict == APPROVE and exit_code(result) == 0
@@ -304,8 +306,8 @@ def test_more_claims_than_max_claims_sends_nothing_and_says_why(jkb, fake):
     rubric(jkb, "  max_claims: 1\n")
     files = [claim(jkb, CLEAN), claim(jkb, "Ferry links shorten cross-harbour commutes by half")]
     result = judged(jkb, files)
-    assert fake.requests == [] and result.judge["ran"] is False
-    assert result.judge["reason"].startswith("2 claims exceed judge.max_claims (1)")
+    assert fake.requests == [] and result.judge.ran is False
+    assert result.judge.reason.startswith("2 claims exceed judge.max_claims (1)")
     assert result.notes[0].startswith("The LLM judge did not run: 2 claims exceed")
     rubric(jkb, "  max_claims: 1\n  required: true\n")
     assert exit_code(judged(jkb, files)) == 3
@@ -313,7 +315,7 @@ def test_more_claims_than_max_claims_sends_nothing_and_says_why(jkb, fake):
 
 def test_no_llm_never_calls_the_api(jkb, fake):
     result = judged(jkb, [claim(jkb, CLEAN)], no_llm=True)
-    assert fake.requests == [] and result.judge["reason"] == "--no-llm was given"
+    assert fake.requests == [] and result.judge.reason == "--no-llm was given"
     assert result.notes == [] and result.verdict == APPROVE
 
 
@@ -342,7 +344,7 @@ def test_rubric_severity_caps_judge_findings(jkb, fake, ceiling, model_says, exp
     result = judged(jkb, [claim(jkb, CLEAN)])
     found = [f.severity for f in result.findings if f.rule == "confidence.judge"]
     assert found == ([expected] if expected else [])
-    assert result.judge["notes"]["confidence"][0]["verdict"] == "fail"
+    assert result.judge.notes["confidence"][0]["verdict"] == "fail"
 
 
 # -- cost and speed --------------------------------------------------------------
@@ -356,7 +358,7 @@ def test_prefix_is_written_once_then_read_by_every_later_claim(jkb, fake):
         {first.body["system"][-1]["text"]}
     written = first.usage["cache_creation_input_tokens"]
     assert written > 0 and all(r.usage["cache_read_input_tokens"] == written for r in rest)
-    usage = result.judge["usage"]
+    usage = result.judge.usage
     assert (usage["cache_creation_input_tokens"], usage["cache_read_input_tokens"]) == \
         (written, 3 * written)
 
@@ -375,8 +377,8 @@ def test_result_cache_rejudges_only_what_changed(jkb, fake, tmp_path):
     first = judged(jkb, [one, two])
     assert len(fake.requests) == 2
     again = judged(jkb, [one, two])
-    assert len(fake.requests) == 2 and again.judge["cache_hits"] == 2
-    assert again.judge["requests"] == 0 and rules(again) == rules(first)
+    assert len(fake.requests) == 2 and again.judge.cache_hits == 2
+    assert again.judge.requests == 0 and rules(again) == rules(first)
     claim(jkb, NEAR, body="A 2025 re-run of the trial on 12 corridors.\n")
     judged(jkb, [one, two])
     assert len(fake.requests) == 3 and NEAR in fake.requests[-1].user_text
@@ -389,10 +391,10 @@ def test_result_cache_rejudges_only_what_changed(jkb, fake, tmp_path):
 def test_model_from_environment_then_option(jkb, fake, monkeypatch):
     monkeypatch.setenv("CLAIM_REVIEW_MODEL", "claude-haiku-4-5")
     path = claim(jkb, CLEAN)
-    assert judged(jkb, [path]).judge["model"] == "claude-haiku-4-5"
+    assert judged(jkb, [path]).judge.model == "claude-haiku-4-5"
     result = judged(jkb, [path], model="claude-opus-x")
     assert [r.body["model"] for r in fake.requests] == ["claude-haiku-4-5", "claude-opus-x"]
-    assert result.judge["cost_usd"] is None
+    assert result.judge.cost_usd is None
     assert "cost unknown for this model" in render_markdown(result)
 
 
@@ -437,7 +439,7 @@ def test_disabled_check_is_not_judged(jkb, fake):
     asked = body["output_config"]["format"]["schema"]["properties"]["criteria"]["required"]
     assert asked == ["schema", "duplication", "confidence", "source_quality", "specificity"]
     assert "Criterion `wiki_links`" not in body["system"][-1]["text"]
-    assert "wiki_links" not in result.judge["notes"]
+    assert "wiki_links" not in result.judge.notes
 
 
 # -- the command line ------------------------------------------------------------

@@ -5,8 +5,8 @@ from datetime import date
 import pytest
 from conftest import add_claim, claim_text, rules, run_check
 
-from reviewer.engine import REQUEST_CHANGES
 from reviewer.parse import MAX_YAML_NODES, parse_claim
+from reviewer.review import REQUEST_CHANGES
 
 VALID = claim_text("Bus lanes cut trip times on congested arterials").encode()
 

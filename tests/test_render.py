@@ -13,10 +13,10 @@ import pytest
 from conftest import add_claim, own_claim, run_check
 
 from reviewer.checks import BY_ID
-from reviewer.engine import APPROVE, REQUEST_CHANGES
 from reviewer.findings import SEVERITIES
 from reviewer.render import render
 from reviewer.render.text import render_text
+from reviewer.review import APPROVE, REQUEST_CHANGES
 from reviewer.rubric import builtin_dir
 
 HERE = Path(__file__).resolve().parent

@@ -182,3 +182,41 @@ def test_built_in_rubrics_are_found_in_an_installed_layout(tmp_path):
     where, name = done.stdout.splitlines()
     assert where == str(site / "reviewer" / "rubrics")
     assert name == "Leo (claim-review)"
+
+
+@pytest.mark.parametrize("snippet, says", [
+    ("checks:\n  duplication:\n    error_threshold: 150\n",
+     "'checks.duplication.error_threshold' must be a number from 0 to 100 (got 150)"),
+    ("checks:\n  wiki_links:\n    suggestions: -1\n",
+     "'checks.wiki_links.suggestions' must be a number from 0 to 20"),
+    ("checks:\n  schema:\n    title_match: exact\n",
+     "'checks.schema.title_match' must be one of slug, verbatim, either, off (got 'exact')"),
+    ("github:\n  max_body_chars: 100\n", "'github.max_body_chars' must be a number from 2000"),
+    ("verdict:\n  fail_on: info\n", "'verdict.fail_on' must be one of error, warning"),
+])
+def test_option_ranges_and_choices_are_checked(tmp_path, snippet, says):
+    """`error_threshold: 150` used to load and silently turn duplicate detection off."""
+    path = tmp_path / "rubric.yaml"
+    path.write_text(snippet, encoding="utf-8")
+    with pytest.raises(RubricError, match="rubric.yaml: ") as caught:
+        load_rubric(path)
+    assert says in str(caught.value)
+
+
+def test_overrides_make_a_new_validated_rubric_and_leave_the_old_one():
+    base = load_rubric(None)
+    changed = base.with_overrides(reviewer_key="RIO", post_as="comment", model="m-1")
+    assert (changed.reviewer_key, changed.github.post_as, changed.judge.model) == \
+        ("RIO", "comment", "m-1")
+    assert (base.reviewer_key, base.github.post_as) == ("LEO", "review")
+    assert changed.origin[-1] == "command line" and changed.digest() != base.digest()
+    assert base.with_overrides() is base
+    with pytest.raises(RubricError, match="command line: 'github.post_as'"):
+        base.with_overrides(post_as="carrier-pigeon")
+
+
+def test_rubric_data_cannot_be_changed_through_its_accessors():
+    rubric = load_rubric(None)
+    rubric.data["reviewer"]["key"] = "X"
+    rubric.options("specificity")["min_words"] = 99
+    assert rubric.reviewer_key == "LEO" and rubric.options("specificity")["min_words"] == 4

@@ -39,7 +39,7 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 
-from reviewer.claim import HEADING, Claim
+from reviewer.claim import Claim, heading
 from reviewer.findings import ERROR, INFO, WARNING, Finding, make
 from reviewer.kb import ReviewContext
 
@@ -144,9 +144,9 @@ def _own_text(claim: Claim, options: dict) -> Iterator[tuple[str, str, int]]:
     challenges = {s.lower() for s in options["challenge_sections"]}
     in_challenges = False
     for number, text in claim.body_lines():
-        heading = HEADING.match(text)
-        if heading:
-            in_challenges = heading.group(1).strip().lower() in challenges
+        found = heading(text)
+        if found is not None:
+            in_challenges = found[1].lower() in challenges
             continue
         if in_challenges or text.lstrip().startswith(("- [[", ">")):
             continue

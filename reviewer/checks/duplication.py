@@ -55,6 +55,8 @@ DEFAULTS = {
     "candidates": 3,
     "candidate_floor": 60,
 }
+LIMITS = {"error_threshold": (0, 100), "warning_threshold": (0, 100),
+          "description_threshold": (0, 100), "candidates": (1, 20), "candidate_floor": (0, 100)}
 
 
 def prepare(ctx: ReviewContext, options: dict) -> dict[str, list]:
@@ -65,7 +67,7 @@ def prepare(ctx: ReviewContext, options: dict) -> dict[str, list]:
     titles = [comparable(t) for _, t, _ in pool]
     descriptions = [comparable(d) for _, _, d in pool]
     results: dict[str, list] = {}
-    for claim in sorted(ctx.change, key=lambda c: c.path):
+    for claim in sorted(ctx.claims, key=lambda c: c.path):
         results[claim.path] = _candidates(claim, pool, titles, descriptions, options)
         pool.append((claim.path, claim.title, claim.field_text("description")))
         titles.append(comparable(claim.title))
@@ -97,6 +99,16 @@ def _candidates(claim: Claim, pool: list, titles: list[str], descriptions: list[
         entry["ordered_score"] = round(fuzz.ratio(own, normalize_name(entry["title"])), 1)
     ranked = sorted(found.values(), key=lambda e: (-e["title_score"], e["path"]))
     return ranked[: options["candidates"]]
+
+
+# the answer field in which the judge names the candidate a claim restates, and its help
+JUDGE_REFERENCE = ("duplicate_of", "the path of the duplicate candidate the claim restates "
+                   "in other words, exactly as given; empty when it restates none")
+
+
+def judge_candidates(claim: Claim, ctx: ReviewContext) -> list[dict]:
+    """The closest existing claims, which the judge sees and may name in duplicate_of."""
+    return ctx.state.get(ID, {}).get(claim.path, [])
 
 
 def validate(claim: Claim, ctx: ReviewContext, options: dict) -> Iterator[Finding]:

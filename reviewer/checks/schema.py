@@ -9,6 +9,14 @@ What it checks
     `created`; list fields are lists of strings; fields the rubric does not
     know are noted; an H1 title exists and matches the file name.
 
+    Problems found while reading the file are schema rules too, raised by
+    the parser before any check runs and reported even when a rubric turns
+    this check off: no-frontmatter, unclosed-frontmatter, invalid-yaml,
+    unsafe-yaml (aliases that expand too far), not-a-mapping, invalid-key,
+    duplicate-key, invalid-encoding, binary-file, file-too-large and
+    not-a-regular-file (a symbolic link, submodule, device or pipe). A file
+    that cannot be read at all is judged by no other check.
+
 Why it matters
     Every other check and every tool downstream reads these fields. A claim with
     a mistyped confidence or a missing source silently drops out of searches,
@@ -84,6 +92,7 @@ RULES = {
     "schema.title-mismatch": WARNING,
 }
 DEFAULTS = {"title_match": "either", "report_unknown_fields": True}
+CHOICES = {"title_match": ("slug", "verbatim", "either", "off")}
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _PUNCTUATION = re.compile(r"[^\w\s-]")  # hyphens stay: they tell a slug from a title
@@ -257,6 +266,35 @@ def _title(claim: Claim, mode: str) -> Iterator[Finding]:
                  f"H1 title '{claim.title}' does not match the file name '{claim.stem}.md'",
                  "rename the file or edit the title so links by title resolve",
                  title=claim.title)
+
+
+ENUM_CERTAIN = 80  # least similarity of an enum value to its closest allowed value ...
+ENUM_MARGIN = 20  # ... which must beat the runner-up by this much
+_FIXABLE = {"schema.invalid-domain": "domains", "schema.invalid-confidence": "confidence"}
+
+
+def fix(finding: Finding, line: str, claim: Claim, ctx: ReviewContext,
+        options: dict) -> str | None:
+    """`domain:` or `confidence:` set to a value with one clearly closest allowed value
+    (or, with no list, its slug): `line` with that value in its place."""
+    name, value = finding.extras.get("field"), finding.extras.get("value")
+    best = finding.extras.get("suggestion")
+    if finding.rule not in _FIXABLE or \
+            not all(isinstance(v, str) and v for v in (name, value, best)):
+        return None
+    allowed = [str(a) for a in ctx.rubric.schema.get(_FIXABLE[finding.rule]) or []]
+    if allowed:  # a closest value must be clearly closest; a slug fix is always mechanical
+        scores = process.extract(value.lower(), allowed, limit=2)
+        runner_up = scores[1][1] if len(scores) > 1 else 0
+        if scores[0][0] != best or scores[0][1] < ENUM_CERTAIN \
+                or scores[0][1] - runner_up < ENUM_MARGIN:
+            return None
+    pattern = re.compile(r"^(\s*" + re.escape(name) + r"\s*:\s*)([\"']?)" + re.escape(value)
+                         + r"\2(\s*(?:#.*)?)$")
+    m = pattern.match(line)
+    if m is None:
+        return None
+    return f"{m.group(1)}{m.group(2)}{best}{m.group(2)}{m.group(3)}"
 
 
 def _loose(text: str) -> str:

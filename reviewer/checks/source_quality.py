@@ -54,6 +54,7 @@ DEFAULTS = {
     "min_words": 3,
     "require_date_or_link": True,
 }
+LIMITS = {"min_words": (0, 50)}
 
 _LINKISH = re.compile(r"https?://|\bdoi:|\b10\.\d{4,}/|\[\[", re.IGNORECASE)
 _YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")

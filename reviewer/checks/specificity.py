@@ -59,6 +59,8 @@ DEFAULTS = {
     "description_similarity": 85,
     "min_new_words": 3,
 }
+LIMITS = {"min_words": (0, 50), "description_similarity": (0, 100),
+          "min_new_words": (0, 50)}
 
 AUXILIARIES = frozenset("""
 is are was were be been being am has have had do does did can cannot will would shall should

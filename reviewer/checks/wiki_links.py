@@ -41,9 +41,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from reviewer.claim import Claim, Link, normalize_name
+from rapidfuzz import fuzz
+
+from reviewer.claim import Claim, Link, comparable, normalize_name
 from reviewer.findings import ERROR, WARNING, Finding, make
-from reviewer.kb import AMBIGUOUS, MISSING, OUTSIDE, ReviewContext
+from reviewer.kb import AMBIGUOUS, MISSING, OK, OUTSIDE, ReviewContext
 
 ID = "wiki_links"
 TITLE = "Wiki links"
@@ -57,6 +59,7 @@ RULES = {
 }
 DEFAULTS = {"suggestions": 3, "suggestion_cutoff": 60, "reference_fields": ["depends_on"],
             "reference_cutoff": 85}
+LIMITS = {"suggestions": (0, 20), "suggestion_cutoff": (0, 100), "reference_cutoff": (0, 100)}
 
 
 def validate(claim: Claim, ctx: ReviewContext, options: dict) -> Iterator[Finding]:
@@ -142,7 +145,7 @@ def _references(claim: Claim, name: str, ctx: ReviewContext, options: dict) -> I
                    hint, target=target, suggestions=suggestions)
 
 
-def broken_by_change(ctx: ReviewContext) -> list[Finding]:
+def validate_change(ctx: ReviewContext, options: dict) -> list[Finding]:
     """Links in notes outside the change that the change's deletions and renames break."""
     if not ctx.removed:
         return []
@@ -156,6 +159,29 @@ def broken_by_change(ctx: ReviewContext) -> list[Finding]:
                              "update the link to the note's new name, or restore the note",
                              target=link.target))
     return findings
+
+
+LINK_CERTAIN = 85  # least similarity of a broken link target to its single suggestion
+
+
+def fix(finding: Finding, line: str, claim: Claim, ctx: ReviewContext,
+        options: dict) -> str | None:
+    """A broken link with exactly one close suggestion that resolves: `line` with the
+    link's target replaced, when the target occurs once on it."""
+    target = finding.extras.get("target")
+    suggestions = finding.extras.get("suggestions") or []
+    if finding.rule != "wiki_links.broken-link" or not isinstance(target, str) or not target \
+            or len(suggestions) != 1:
+        return None
+    best = str(suggestions[0])
+    if fuzz.ratio(comparable(target.rsplit("/", 1)[-1]), comparable(best)) < LINK_CERTAIN:
+        return None
+    if ctx.kb.resolve(best, claim.path).status != OK:
+        return None
+    pattern = re.compile(r"\[\[\s*" + re.escape(target) + r"\s*(?=[\]|#])")
+    if len(pattern.findall(line)) != 1:
+        return None
+    return pattern.sub(lambda _m: "[[" + best, line)
 
 
 def _clip(text: str, limit: int = 80) -> str:

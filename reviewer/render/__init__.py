@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from reviewer.engine import Review
+from reviewer.render.parts import ICONS, count, usage_line
+from reviewer.review import Review
 
-
-def count(n: int, noun: str) -> str:
-    """`1 error`, `2 errors`: reviews are read by people."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+__all__ = ["ICONS", "count", "render", "usage_line"]
 
 
 def render(review: Review, fmt: str, color: bool = False) -> str:
     if fmt == "json":
-        from reviewer.render.json import render_json
+        from reviewer.render.json_contract import render_json
 
         return render_json(review)
     if fmt == "markdown":

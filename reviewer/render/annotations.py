@@ -6,9 +6,9 @@ Workflow commands are recognised at the start of a line only, so escaping the li
 
 from __future__ import annotations
 
-from reviewer.engine import APPROVE, Review
 from reviewer.findings import ERROR, INFO, WARNING
 from reviewer.render.safe import inline
+from reviewer.review import APPROVE, Review
 
 COMMANDS = {ERROR: "error", WARNING: "warning", INFO: "notice"}
 SUMMARY_ROWS = 100

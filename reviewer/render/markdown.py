@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-import json
-
 from reviewer import __version__
 from reviewer.checks import CHECKS
-from reviewer.engine import APPROVE, Review
-from reviewer.findings import ERROR, INFO, WARNING, Finding
-from reviewer.judge import usage_line
-from reviewer.render import count
+from reviewer.findings import ERROR, INFO, RANK, WARNING, Finding
+from reviewer.protocol import marker, metadata_line
+from reviewer.render.parts import ICONS, count, usage_line
 from reviewer.render.safe import code, inline
+from reviewer.review import APPROVE, Review
 
-ICONS = {ERROR: "❌", WARNING: "⚠️", INFO: "ℹ️"}
 LIST_PASSING_UP_TO = 10
-
-
-def marker(key: str, verdict: str) -> str:
-    return f"<!-- VERDICT:{key}:{verdict} -->"
-
-
-def metadata_comment(metadata: dict) -> str:
-    """Hidden facts about the run (head SHA, version, rubric digest) for idempotent posting."""
-    text = json.dumps(metadata, sort_keys=True, separators=(",", ":"))
-    return "<!-- claim-review-meta: " + text.replace("--", "\\u002d\\u002d") + " -->"
 
 
 def render_markdown(review: Review, max_chars: int | None = None,
@@ -33,7 +20,7 @@ def render_markdown(review: Review, max_chars: int | None = None,
     sections = [_section(i, module, review) for i, module in enumerate(CHECKS, start=1)]
     tail = [_footer(review), ""]
     if metadata is not None:
-        tail.append(metadata_comment(metadata))
+        tail.append(metadata_line(metadata))
     if review.incomplete is None:
         tail.append(marker(review.rubric.reviewer_key, review.verdict))
     body = "\n".join([*head, *sections, *tail])
@@ -76,18 +63,21 @@ def _section(number: int, module, review: Review) -> str:
             if report.claim is not None:
                 passed.append(report.path)
             continue
-        worst = min(found, key=lambda f: {ERROR: 0, WARNING: 1, INFO: 2}[f.severity]).severity
+        worst = max(found, key=lambda f: RANK[f.severity]).severity
         lines.append(f"- {ICONS[worst]} {code(report.path)}")
-        lines.extend(_finding(f) for f in found)
+        lines.extend("  - " + finding_text(f) for f in found)
     lines.extend(_passed(passed))
     lines.extend(_judge_notes(module.ID, review))
     return "\n".join([*lines, ""])
 
 
-def _finding(f: Finding) -> str:
-    hint = f" Fix: {inline(f.hint)}." if f.hint else ""
-    hint = hint.replace("?.", "?")
-    return f"  - **{f.severity}** {code(f.rule)} (line {f.line}): {inline(f.message)}.{hint}"
+def finding_text(f: Finding, line: bool = True) -> str:
+    """One finding in markdown, for the review body and for inline comments alike."""
+    where = f" (line {f.line})" if line else ""
+    hint = f" Fix: {inline(f.hint)}" if f.hint else ""
+    if hint and not hint.endswith(("?", ".", "!")):
+        hint += "."
+    return f"**{f.severity}** {code(f.rule)}{where}: {inline(f.message)}.{hint}"
 
 
 def _passed(paths: list[str]) -> list[str]:
@@ -101,7 +91,7 @@ def _passed(paths: list[str]) -> list[str]:
 def _judge_notes(check_id: str, review: Review) -> list[str]:
     """The judge's reasoning on this criterion (see reviewer/judge.py). A failure it turned
     into a finding is listed above with its rationale; here it only shows its quote."""
-    notes = (review.judge or {}).get("notes", {}).get(check_id, [])
+    notes = review.judge.notes.get(check_id, []) if review.judge else []
     lines = []
     for note in notes:
         head = f"- 🧑‍⚖️ {code(note['path'])} judge: **{inline(note.get('verdict', ''))}**"
@@ -136,7 +126,7 @@ def _shrink(review: Review, head: list[str], tail: list[str], max_chars: int) ->
     budget = max_chars - len("\n".join(head + tail)) - 400
     lines, omitted = ["### Errors", ""], 0
     for f in review.findings:
-        line = f"- {code(f.path)} " + _finding(f).strip()[2:]
+        line = f"- {code(f.path)} " + finding_text(f)
         if f.severity == ERROR and budget - len(line) > 0:
             lines.append(line)
             budget -= len(line) + 1

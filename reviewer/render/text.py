@@ -6,10 +6,9 @@ import re
 
 import click
 
-from reviewer.engine import APPROVE, Review
 from reviewer.findings import ERROR, INFO, WARNING
-from reviewer.judge import usage_line
-from reviewer.render import count
+from reviewer.render.parts import count, usage_line
+from reviewer.review import APPROVE, Review
 
 COLORS = {ERROR: "red", WARNING: "yellow", INFO: "cyan"}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")

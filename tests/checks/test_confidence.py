@@ -2,7 +2,7 @@
 
 from conftest import add_claim, own_claim, rules, run_check, the_finding
 
-from reviewer.engine import APPROVE, REQUEST_CHANGES
+from reviewer.review import APPROVE, REQUEST_CHANGES
 
 TITLE = "Bus lanes cut trip times on congested arterials"
 HEDGED = "Bus lanes may cut trip times on congested arterials"

@@ -2,7 +2,7 @@
 
 from conftest import add_claim, claim_text, own_claim, rules, run_check, the_finding
 
-from reviewer.engine import APPROVE, REQUEST_CHANGES
+from reviewer.review import APPROVE, REQUEST_CHANGES
 
 FOLDER = "domains/urban-transit/"
 EXISTING = FOLDER + "Signal priority shortens bus trips on long-cycle corridors.md"

@@ -49,6 +49,51 @@ def test_defaults_match_the_default_rubric():
         assert section["enabled"] is True and section["severity"] == {}, check_id
 
 
+@pytest.mark.parametrize("module", CHECKS, ids=lambda m: m.ID)
+def test_optional_hooks_follow_the_contract(module):
+    """LIMITS and CHOICES name real options; hooks are callables with the documented
+    parameters; a judge reference comes with the candidates it may name."""
+    import inspect
+
+    assert set(getattr(module, "LIMITS", {})) <= set(module.DEFAULTS)
+    assert set(getattr(module, "CHOICES", {})) <= set(module.DEFAULTS)
+    hooks = {"prepare": ["ctx", "options"], "validate_change": ["ctx", "options"],
+             "vet_options": ["options"], "judge_candidates": ["claim", "ctx"],
+             "fix": ["finding", "line", "claim", "ctx", "options"],
+             "validate": ["claim", "ctx", "options"]}
+    for name, params in hooks.items():
+        if hasattr(module, name):
+            assert list(inspect.signature(getattr(module, name)).parameters) == params, name
+    assert hasattr(module, "judge_candidates") == hasattr(module, "JUDGE_REFERENCE")
+
+
+def test_short_rule_names_are_unique_and_resolve():
+    from reviewer.checks import PER_CHECK_RULES, SHORT_NAMES, lookup_rule
+
+    shorts = [rule.split(".", 1)[1] for rule in ALL_RULES]
+    assert len(shorts) == len(set(shorts)) == len(SHORT_NAMES)
+    assert not set(shorts) & set(PER_CHECK_RULES)
+    for rule in ALL_RULES:
+        assert lookup_rule(rule) == lookup_rule(rule.split(".", 1)[1]) == rule
+    assert lookup_rule("schema.judge") == "schema.judge" and lookup_rule("judge") is None
+
+
+def test_rules_raised_while_reading_a_file_are_declared_by_schema():
+    """parse.py and change.py report problems as schema rules; schema declares each."""
+    import ast
+
+    raised = set()
+    for name in ("parse.py", "change.py"):
+        tree = ast.parse((TESTS.parent / "reviewer" / name).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "problem":
+                raised.add(f"schema.{node.args[1].value}")
+    assert len(raised) >= 10
+    assert raised <= set(BY_ID["schema"].RULES)
+    doc = BY_ID["schema"].__doc__
+    assert all(rule.split(".", 1)[1] in doc for rule in raised), "document them in schema"
+
+
 def test_rule_ids_are_unique_across_checks():
     assert len(ALL_RULES) == sum(len(m.RULES) for m in CHECKS)
 

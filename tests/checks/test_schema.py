@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 from conftest import add_claim, own_claim, rules, run_check, the_finding
 
-from reviewer.engine import APPROVE, REQUEST_CHANGES
+from reviewer.review import APPROVE, REQUEST_CHANGES
 
 TITLE = "Bus lanes cut trip times on congested arterials"
 PATH = f"domains/urban-transit/{TITLE}.md"

@@ -3,7 +3,7 @@
 import pytest
 from conftest import add_claim, own_claim, rules, run_check, the_finding
 
-from reviewer.engine import APPROVE, REQUEST_CHANGES
+from reviewer.review import APPROVE, REQUEST_CHANGES
 
 TITLE = "Bus lanes cut trip times on congested arterials"
 SOURCE_LINE = 7  # own_claim(): description 4-5, confidence 6, source 7

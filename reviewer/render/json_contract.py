@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from reviewer import __version__
-from reviewer.engine import Review
+from reviewer.review import Review
 
 
 def review_dict(review: Review) -> dict[str, Any]:
@@ -21,7 +21,7 @@ def review_dict(review: Review) -> dict[str, Any]:
             for report in review.files
         ],
         "summary": review.summary(),
-        "judge": review.judge,
+        "judge": review.judge.to_dict() if review.judge is not None else None,
         "notes": review.notes,
     }
 

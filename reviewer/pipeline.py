@@ -1,0 +1,56 @@
+"""The one pipeline: a change and its rubric in, a finished `Review` and an exit code out.
+
+Every face calls it: the command line (`check`, `diff`), `pr`, and the tests. The flow is
+one way: deterministic checks (`engine`), then the LLM judge (`judge`), then the verdict,
+decided once over every finding. The judge can only add findings, so it can never turn
+REQUEST_CHANGES into APPROVE.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from reviewer.findings import Finding
+from reviewer.review import REQUEST_CHANGES, Review, decide
+
+if TYPE_CHECKING:
+    from reviewer.change import Change
+
+EXIT_APPROVE, EXIT_CHANGES, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+
+
+def build_review(change: Change, no_llm: bool = False) -> Review:
+    """Deterministic checks, then the judge, then the verdict."""
+    from reviewer.engine import run_checks
+    from reviewer.judge import judge_claims
+
+    ctx = change.ctx
+    reports = run_checks(ctx)
+    judged = judge_claims(reports, ctx, no_llm=no_llm)
+    by_path = {report.path: report for report in reports}
+    for finding in judged.findings:
+        by_path[finding.path].findings.append(finding)
+    for report in reports:
+        report.findings.sort(key=Finding.sort_key)
+    findings = [f for report in reports for f in report.findings]
+    return Review(files=reports, verdict=decide(findings, ctx.rubric.fail_on),
+                  rubric=ctx.rubric, stats=change.stats(), judge=judged.summary,
+                  notes=list(judged.notes), incomplete=judged.incomplete)
+
+
+def exit_code(review: Review, fail_on: str = "request-changes") -> int:
+    """0 APPROVE, 1 REQUEST_CHANGES (0 with `fail_on="never"`), 3 no verdict."""
+    if review.incomplete is not None:
+        return EXIT_INCOMPLETE
+    return verdict_code(review.verdict, fail_on)
+
+
+def verdict_code(verdict: str, fail_on: str = "request-changes") -> int:
+    return EXIT_CHANGES if verdict == REQUEST_CHANGES and fail_on != "never" else EXIT_APPROVE
+
+
+def model_override(option: str | None, env: Mapping[str, str] = os.environ) -> str | None:
+    """--model, else CLAIM_REVIEW_MODEL; None leaves the rubric's judge.model."""
+    return option or env.get("CLAIM_REVIEW_MODEL") or None

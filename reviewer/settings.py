@@ -1,0 +1,190 @@
+"""The typed sections of a rubric, each validated once when the rubric is loaded.
+
+`rubric.py` loads, merges and checks the shape of a rubric (known keys, value kinds);
+the builders here check what the shape cannot say (ranges, choices, cross-field rules)
+and hand out frozen dataclasses. Every error names the rubric file and the dotted key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from reviewer.findings import OFF, SEVERITIES
+from reviewer.protocol import KEY_RULE, valid_key
+
+
+class RubricError(Exception):
+    """A rubric that cannot be used. Always names the file and the key."""
+
+
+LEVELS = (*SEVERITIES, OFF)
+FAIL_ON = ("error", "warning")
+VERDICT_COUNT = ("new", "all")
+POST_AS = ("review", "comment")
+GITHUB_BODY_LIMIT = 65536  # GitHub refuses longer review and comment bodies
+PRICES = ("input", "output", "cache_read", "cache_write")
+JUDGE_NUMBERS = {"max_tokens": 1, "thinking_budget": 0, "concurrency": 1, "timeout": 0.001,
+                 "retries": 0, "backoff": 0, "time_budget": 0.001, "max_claim_chars": 1,
+                 "max_claims": 1}
+JUDGE_CHOICES = {"thinking": ("off", "adaptive", "budget"),
+                 "effort": (None, "low", "medium", "high", "xhigh", "max")}
+
+
+def _fail(where: str, key: str, expected: str, got: Any) -> RubricError:
+    return RubricError(f"{where}: '{key}' must be {expected} (got {got!r})")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def choice(where: str, key: str, value: Any, choices: tuple) -> Any:
+    if value not in choices:
+        shown = ", ".join("null" if c is None else str(c) for c in choices)
+        raise _fail(where, key, f"one of {shown}", value)
+    return value
+
+
+def number(where: str, key: str, value: Any, least: float | None = None,
+           most: float | None = None) -> Any:
+    if not _is_number(value) or (least is not None and value < least) \
+            or (most is not None and value > most):
+        if least is not None and most is not None:
+            expected = f"a number from {least:g} to {most:g}"
+        elif least is not None:
+            expected = f"a number of at least {least:g}"
+        else:
+            expected = "a number"
+        raise _fail(where, key, expected, value)
+    return value
+
+
+@dataclass(frozen=True)
+class ReviewerSettings:
+    name: str
+    key: str
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any], where: str) -> ReviewerSettings:
+        key = data["key"]
+        if not valid_key(key):
+            raise RubricError(f"{where}: 'reviewer.key' {key!r} is not a valid reviewer key: "
+                              f"use {KEY_RULE}, as the verdict marker requires")
+        return cls(name=str(data["name"]), key=key)
+
+
+@dataclass(frozen=True)
+class VerdictSettings:
+    fail_on: str  # the lowest severity that requests changes
+    count: str | None  # new | all; None: the command's default (diff/pr: new, check: all)
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any], where: str) -> VerdictSettings:
+        count = data.get("count")
+        if count is not None:
+            choice(where, "verdict.count", count, VERDICT_COUNT)
+        return cls(fail_on=choice(where, "verdict.fail_on", data["fail_on"], FAIL_ON),
+                   count=count)
+
+
+@dataclass(frozen=True)
+class GitHubSettings:
+    """The rubric's `github:` section (rubrics/default.yaml documents each key)."""
+
+    post_as: str
+    inline_comments: int
+    suggestions: bool
+    max_body_chars: int
+    trusted: tuple[str, ...]
+    protected: tuple[str, ...]
+    territories: dict[str, tuple[str, ...]]
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any], where: str) -> GitHubSettings:
+        post_as = choice(where, "github.post_as", data["post_as"], POST_AS)
+        limit = data["max_body_chars"]
+        if not isinstance(limit, int) or isinstance(limit, bool):
+            raise _fail(where, "github.max_body_chars", "a whole number", limit)
+        number(where, "github.max_body_chars", limit, 2000, GITHUB_BODY_LIMIT - 1000)
+        inline = data["inline_comments"]
+        if not isinstance(inline, int) or isinstance(inline, bool) or inline < 0:
+            raise _fail(where, "github.inline_comments", "a whole number, 0 or more", inline)
+        for key in ("trusted", "protected"):
+            if not all(isinstance(v, str) and v for v in data[key] or []):
+                raise _fail(where, f"github.{key}", "a list of non-empty strings", data[key])
+        territories = {}
+        for prefix, globs in (data["territories"] or {}).items():
+            if not isinstance(globs, list) or not all(isinstance(g, str) and g for g in globs):
+                raise _fail(where, f"github.territories.{prefix}", "a list of path globs", globs)
+            territories[str(prefix)] = tuple(globs)
+        return cls(post_as=post_as, inline_comments=inline,
+                   suggestions=bool(data["suggestions"]), max_body_chars=limit,
+                   trusted=tuple(data["trusted"] or ()), protected=tuple(data["protected"] or ()),
+                   territories=territories)
+
+
+@dataclass(frozen=True)
+class JudgeSettings:
+    """The rubric's `judge:` section: the LLM judge's model, limits and criteria."""
+
+    enabled: bool
+    required: bool
+    model: str
+    max_tokens: int
+    temperature: float | None
+    thinking: str
+    thinking_budget: int
+    effort: str | None
+    concurrency: int
+    timeout: float
+    retries: int
+    backoff: float
+    time_budget: float
+    max_claim_chars: int
+    max_claims: int
+    cache: bool
+    cache_dir: str
+    severity: dict[str, str]
+    confirmed_duplicate: str
+    criteria: dict[str, str]
+    pricing: dict[str, dict[str, float]]
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any], where: str,
+                  check_ids: list[str]) -> JudgeSettings:
+        for key, least in JUDGE_NUMBERS.items():
+            number(where, f"judge.{key}", data[key], least)
+        for key, choices in JUDGE_CHOICES.items():
+            choice(where, f"judge.{key}", data[key], choices)
+        if data["required"] and not data["enabled"]:
+            raise RubricError(f"{where}: 'judge.required' is true but 'judge.enabled' is "
+                              "false: no review could pass")
+        if not isinstance(data["model"], str) or not data["model"].strip():
+            raise _fail(where, "judge.model", "a model name", data["model"])
+        if data["temperature"] is not None and not _is_number(data["temperature"]):
+            raise _fail(where, "judge.temperature", "a number or null", data["temperature"])
+        if data["thinking"] == "budget" and \
+                not 1024 <= data["thinking_budget"] < data["max_tokens"]:
+            raise RubricError(f"{where}: 'judge.thinking_budget' must be at least 1024 and "
+                              f"below judge.max_tokens ({data['max_tokens']}) when "
+                              "judge.thinking is budget")
+        severity = dict(data["severity"] or {})
+        for check_id, level in severity.items():
+            choice(where, f"judge.severity.{check_id}", level, LEVELS)
+        choice(where, "judge.confirmed_duplicate", data["confirmed_duplicate"], LEVELS)
+        for check_id, text in data["criteria"].items():
+            if check_id not in check_ids:
+                raise RubricError(f"{where}: unknown check 'judge.criteria.{check_id}' "
+                                  f"(known: {', '.join(check_ids)})")
+            if not isinstance(text, str):
+                raise _fail(where, f"judge.criteria.{check_id}", "text", text)
+        for model, price in data["pricing"].items():
+            if not isinstance(price, dict) or set(price) != set(PRICES) \
+                    or not all(_is_number(v) for v in price.values()):
+                raise RubricError(f"{where}: 'judge.pricing.{model}' must map "
+                                  f"{', '.join(PRICES)} to numbers")
+        values = {name: data[name] for name in cls.__dataclass_fields__}
+        values.update(severity=severity, criteria=dict(data["criteria"]),
+                      pricing={m: dict(p) for m, p in data["pricing"].items()})
+        return cls(**values)
