@@ -17,9 +17,33 @@ from pathlib import Path
 import yaml
 
 from reviewer.rubric import KB_CONFIG, Rubric, RubricError, builtin_names, load_rubric
+from reviewer.sources import git
 from reviewer.yamlload import SafeLoader, load_capped
 
 Reader = Callable[[str], "str | None"]  # repository path -> text at the base, or None
+
+
+def git_reader(repo: Path, commit: str, where: str) -> Reader:
+    """Read files of one commit from git objects (never the working tree)."""
+    def read(path: str) -> str | None:
+        out = git(repo, "cat-file", "--batch", input_bytes=f"{commit}:{path}\n".encode())
+        header, _, rest = out.partition(b"\n")
+        if header.split()[1:2] != [b"blob"]:  # "<name> missing", or a tree
+            return None
+        size = int(header.split()[2])
+        try:
+            return rest[:size].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise RubricError(f"{where}:{path}: rubric is not UTF-8") from exc
+
+    return read
+
+
+def blob_id(repo: Path, commit: str, path: str) -> str | None:
+    """The blob a path has at a commit, or None."""
+    out = git(repo, "cat-file", "--batch-check", input_bytes=f"{commit}:{path}\n".encode())
+    parts = out.split()
+    return parts[0].decode() if len(parts) == 3 and parts[1] == b"blob" else None
 
 
 def load_base_rubric(read: Reader, where: str, path: str = KB_CONFIG) -> Rubric:

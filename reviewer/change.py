@@ -7,12 +7,21 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from reviewer.baseline import Baseline, loads
 from reviewer.claim import Claim
 from reviewer.globs import matches
 from reviewer.kb import KnowledgeBase, ReviewContext
 from reviewer.parse import parse_claim, problem
 from reviewer.rubric import Rubric
-from reviewer.sources import DirSource, GitTreeSource, SourceError, git
+from reviewer.sources import (
+    DirSource,
+    GitTreeSource,
+    SourceError,
+    WorkTreeSource,
+    git,
+    is_regular,
+    read_regular,
+)
 
 
 @dataclass
@@ -20,6 +29,10 @@ class Change:
     ctx: ReviewContext
     skipped: list[str] = field(default_factory=list)  # Markdown that is not a claim
     deleted: list[str] = field(default_factory=list)
+    # diff and pr compare with the base: each changed note's base version (by head path)
+    compared: bool = False
+    base_versions: dict[str, Claim] = field(default_factory=dict)
+    baseline: Baseline | None = None
 
     def stats(self) -> dict[str, int]:
         return {"reviewed": len(self.ctx.claims), "skipped": len(self.skipped),
@@ -32,11 +45,15 @@ def today() -> date:
     return date.fromisoformat(pinned) if pinned else date.today()
 
 
-def from_paths(kb_root: Path, args: list[Path], rubric: Rubric) -> Change:
+def from_paths(kb_root: Path, args: list[Path], rubric: Rubric,
+               baseline: Baseline | None = None) -> Change:
     kb = KnowledgeBase(DirSource(kb_root, rubric.files_exclude), rubric)
     root = kb.source.root
     claims: list[Claim] = []
     skipped: list[str] = []
+    if not kb.notes and not args:
+        raise SourceError(f"{kb_root}: the knowledge base holds no Markdown note; nothing "
+                          "to review (is --kb the right folder?)")
     if not args:
         claims = [kb.claim(p) for p in kb.claim_paths()]
         chosen = {c.path for c in claims}
@@ -53,7 +70,7 @@ def from_paths(kb_root: Path, args: list[Path], rubric: Rubric) -> Change:
             claims.append(_load(kb, root, arg))
     unique = list({c.path: c for c in claims}.values())
     ctx = ReviewContext(kb=kb, base=kb, claims=unique, rubric=rubric, today=today())
-    return Change(ctx, skipped=skipped)
+    return Change(ctx, skipped=skipped, baseline=baseline)
 
 
 def _markdown_under(folder: Path, rubric: Rubric) -> list[Path]:
@@ -62,20 +79,23 @@ def _markdown_under(folder: Path, rubric: Rubric) -> list[Path]:
 
 
 def _load(kb: KnowledgeBase, root: Path, file: Path) -> Claim:
-    """Parse a named file once; inside the base it is shown relative to the base root."""
-    resolved = file.resolve()
+    """Parse a named file once; inside the base it is shown relative to the base root. A
+    symbolic link is reported, never followed (its folder may be one: that is the user's
+    own path)."""
+    absolute = Path(os.path.abspath(file))
+    resolved = absolute.parent.resolve() / absolute.name
     try:
         display = resolved.relative_to(root).as_posix()
     except ValueError:
         display = os.path.relpath(resolved).replace(os.sep, "/")
         if display.startswith("../"):
             display = resolved.as_posix()
+    if not is_regular(resolved):  # a link, a device or a pipe (reading could block)
+        return _not_a_file(display)
     if display in kb:
         return kb.claim(display)
-    if not resolved.is_file():  # a device or a pipe: reading could block or never end
-        return _not_a_file(display)
     try:
-        data = resolved.read_bytes()
+        data = read_regular(resolved)
     except OSError as exc:
         raise SourceError(f"{file}: cannot read ({exc.strerror})") from exc
     claim = parse_claim(display, data, kb.rubric.max_file_bytes)
@@ -109,26 +129,37 @@ def default_base(repo: Path) -> str:
                       "pass the base branch with --base")
 
 
-def from_git(repo: Path, base: str, head: str, rubric: Rubric) -> Change:
-    require_repo(repo)
-    head_tree = GitTreeSource(repo, head)
+USE_BASE = "base"  # diff and pr read the baseline from the base commit
+
+
+def merge_base(repo: Path, base: str, head: str) -> str:
+    """The commit the change started from; clear errors for bad refs and shallow clones."""
     try:
         base_commit = git(repo, "rev-parse", "--verify", "--quiet", base + "^{commit}")
     except SourceError:
         raise SourceError(f"base ref '{base}' names no commit in {repo}") from None
     try:
-        merge_base = git(repo, "merge-base", base_commit.decode().strip(),
-                         head_tree.commit).decode().strip()
+        return git(repo, "merge-base", base_commit.decode().strip(), head).decode().strip()
     except SourceError:
         raise SourceError(f"'{base}' and '{head}' share no history in {repo}; in a shallow "
                           "clone fetch the full history (actions/checkout: fetch-depth: 0)"
                           ) from None
-    base_tree = GitTreeSource(repo, merge_base)
+
+
+def from_git(repo: Path, base: str, head: str, rubric: Rubric, *, worktree: bool = False,
+             baseline: Baseline | str | None = USE_BASE) -> Change:
+    """The notes changed between the merge-base of `base` and `head` (or, with `worktree`,
+    the working tree), with their base versions for comparison."""
+    require_repo(repo)
+    head_commit = GitTreeSource(repo, head).commit
+    start = merge_base(repo, base, head_commit)
+    base_tree = GitTreeSource(repo, start)
+    head_tree = WorkTreeSource(toplevel(repo)) if worktree else GitTreeSource(repo, head)
     head_kb = KnowledgeBase(head_tree, rubric)
     base_kb = KnowledgeBase(base_tree, rubric)
-    out = git(repo, "diff", "--name-status", "-z", "-M", merge_base, head_tree.commit)
     claims, skipped, deleted, removed = [], [], [], []
-    for status, old, new in _parse_name_status(out):
+    base_versions: dict[str, Claim] = {}
+    for status, old, new in changed_files(repo, start, None if worktree else head_commit):
         if status == "D":
             if _is_note(old, rubric):
                 deleted.append(old)
@@ -144,11 +175,58 @@ def from_git(repo: Path, base: str, head: str, rubric: Rubric) -> Change:
         claim = head_kb.claim(new)
         if head_kb.is_claim(new, claim):
             claims.append(claim)
+            if status in "MRT" and base_tree.blob(old) is not None:
+                base_versions[new] = base_kb.claim(old)
         else:
             skipped.append(new)
     ctx = ReviewContext(kb=head_kb, base=base_kb, claims=claims, rubric=rubric, today=today(),
                         removed=removed)
-    return Change(ctx, skipped=skipped, deleted=deleted)
+    if baseline == USE_BASE:
+        baseline = baseline_at(base_tree, rubric)
+    return Change(ctx, skipped=skipped, deleted=deleted, compared=True,
+                  base_versions=base_versions, baseline=baseline)
+
+
+def changed_files(repo: Path, start: str, head: str | None) -> list[tuple[str, str, str]]:
+    """(status, old path, new path) from `start` to `head`, or to the working tree (with
+    untracked files as added) when `head` is None."""
+    args = ["diff", "--name-status", "-z", "-M", "--no-ext-diff", start]
+    entries = _parse_name_status(git(repo, *args, *([head] if head else [])))
+    if head is None:
+        untracked = git(repo, "ls-files", "-z", "--others", "--exclude-standard", "--full-name",
+                        ":/")
+        entries += [("A", p, p) for p in _paths(untracked)]
+    return entries
+
+
+def toplevel(repo: Path) -> Path:
+    return Path(git(repo, "rev-parse", "--show-toplevel").decode().strip())
+
+
+def uncommitted_notes(repo: Path, rubric: Rubric) -> list[str]:
+    """Notes whose working-tree or staged content differs from HEAD, or that are new."""
+    out = git(repo, "status", "--porcelain", "-z", "--untracked-files=all")
+    paths = []
+    for entry in out.split(b"\0"):
+        if len(entry) > 3 and entry[2:3] == b" ":
+            paths.append(entry[3:].decode("utf-8", "replace"))
+    return sorted(p for p in paths if _is_note(p, rubric))
+
+
+def _paths(out: bytes) -> list[str]:
+    return [p.decode("utf-8", "replace") for p in out.split(b"\0") if p]
+
+
+def baseline_at(tree: GitTreeSource, rubric: Rubric) -> Baseline | None:
+    """The base commit's baseline: a change cannot accept its own findings."""
+    path = rubric.baseline_path
+    if not path or tree.blob(path) is None:
+        return None
+    try:
+        text = tree.read(path).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SourceError(f"{tree.label()}:{path}: the baseline is not UTF-8") from exc
+    return loads(text, f"{tree.label()}:{path}")
 
 
 def _not_a_file(path: str) -> Claim:

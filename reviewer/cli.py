@@ -71,22 +71,71 @@ def review_options(fn):
     return fn
 
 
+def display_options(fn):
+    fn = click.option("--new-only", is_flag=True,
+                      help="Text output: hide findings that were already there (existing).")(fn)
+    fn = click.option("--no-baseline", is_flag=True, help="Ignore the baseline file.")(fn)
+    fn = click.option("--baseline", "baseline_file",
+                      type=click.Path(dir_okay=False, path_type=Path),
+                      help="Baseline file (default: the rubric's baseline, "
+                           ".claim-review-baseline.json).")(fn)
+    return fn
+
+
 @main.command()
 @click.argument("files", nargs=-1, type=click.Path(exists=True, path_type=Path))
-@click.option("--kb", "kb_dir", type=click.Path(file_okay=False, path_type=Path), default=".",
-              show_default=True, help="Root of the knowledge base to check against.")
+@click.option("--kb", "kb_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Root of the knowledge base (default: the nearest folder up from here "
+                   "with .claim-review.yaml, else the git work tree's root).")
 @review_options
+@display_options
 @_fail_on_config
-def check(files: tuple[Path, ...], kb_dir: Path, rubric: Path | None, fmt: str,
-          no_llm: bool, model: str | None) -> None:
-    """Review FILES (or folders of them) against the knowledge base at --kb.
+def check(files: tuple[Path, ...], kb_dir: Path | None, rubric: Path | None, fmt: str,
+          no_llm: bool, model: str | None, baseline_file: Path | None, no_baseline: bool,
+          new_only: bool) -> None:
+    """Review FILES (or folders of them) against the knowledge base.
 
-    With no FILES, every claim of the knowledge base is reviewed."""
+    With no FILES, every claim of the knowledge base is reviewed, or, run from a folder
+    inside it, every claim of that folder. Findings in the baseline are existing and do
+    not block."""
     from reviewer.change import from_paths
 
-    loaded = _rubric(rubric, kb_dir, model)
-    change = from_paths(kb_dir, list(files), loaded)
-    _finish(change, fmt, no_llm)
+    root, files = _root_and_files(kb_dir, files)
+    loaded = _rubric(rubric, root, model)
+    baseline = None if no_baseline else _baseline(baseline_file, root, loaded)
+    change = from_paths(root, list(files), loaded, baseline=baseline)
+    _finish(change, fmt, no_llm, new_only)
+
+
+def _root_and_files(kb_dir: Path | None, files: tuple[Path, ...]) -> tuple[Path, tuple]:
+    """--kb, or the discovered root; run from a folder inside it with no FILES, that
+    folder. Say which root was used when it is not the current folder."""
+    from reviewer.roots import find_root
+
+    if kb_dir is not None:
+        return kb_dir, files
+    here = Path.cwd()
+    root, why = find_root(here)
+    if root != here.resolve():
+        _log(f"knowledge base: {root} ({why})")
+        if not files:
+            files = (here,)
+    return root, files
+
+
+def _baseline(explicit: Path | None, root: Path, loaded):
+    from reviewer.baseline import BaselineError, read
+    from reviewer.sources import SourceError
+
+    path = explicit or (root / loaded.baseline_path if loaded.baseline_path else None)
+    if path is None:
+        return None
+    if explicit is not None and not explicit.is_file():
+        raise SourceError(f"{explicit}: no such baseline file")
+    try:
+        return read(path)
+    except BaselineError as exc:
+        raise SourceError(str(exc)) from exc
 
 
 @main.command()
@@ -96,18 +145,122 @@ def check(files: tuple[Path, ...], kb_dir: Path, rubric: Path | None, fmt: str,
               help="Base ref of the change (default: main, else origin/main, master, "
                    "origin/master, the first that exists).")
 @click.option("--head", default="HEAD", show_default=True, help="Head ref of the change.")
+@click.option("--worktree", is_flag=True,
+              help="Review the working tree (uncommitted changes included) against the "
+                   "base, instead of HEAD.")
+@click.option("--rubric-from", type=click.Choice(["base", "head"]), default="base",
+              show_default=True,
+              help="Read the rubric from the base commit, as the Action does, or from the "
+                   "branch (to try a rubric change).")
 @review_options
+@display_options
 @_fail_on_config
-def diff(repo: Path, base: str, head: str, rubric: Path | None, fmt: str, no_llm: bool,
-         model: str | None) -> None:
+def diff(repo: Path, base: str, head: str, worktree: bool, rubric_from: str,
+         rubric: Path | None, fmt: str, no_llm: bool, model: str | None,
+         baseline_file: Path | None, no_baseline: bool, new_only: bool) -> None:
     """Review the claims changed between the merge-base of BASE and HEAD.
 
-    Contents are read from git objects at HEAD, not from the working tree."""
-    from reviewer.change import default_base, from_git
+    Contents are read from git objects at HEAD, not from the working tree (see
+    --worktree). Findings the base versions already had are existing and do not block.
+    The rubric and the baseline come from the base commit, as in a pull request."""
+    from reviewer.change import USE_BASE, default_base, from_git, uncommitted_notes
 
-    loaded = _rubric(rubric, repo, model)
-    change = from_git(repo, base or default_base(repo), head, loaded)
-    _finish(change, fmt, no_llm)
+    base = base or default_base(repo)
+    loaded, note = _diff_rubric(repo, base, head, rubric, rubric_from, worktree, model)
+    if not worktree:
+        dirty = uncommitted_notes(repo, loaded)
+        if dirty:
+            _log(f"warning: {len(dirty)} note(s) have uncommitted changes ({dirty[0]}"
+                 f"{', ...' if len(dirty) > 1 else ''}); diff reviews {head} as committed "
+                 "(--worktree reviews the working tree)")
+    baseline = None if no_baseline else (
+        _baseline(baseline_file, repo, loaded) if baseline_file else USE_BASE)
+    change = from_git(repo, base, head, loaded, worktree=worktree, baseline=baseline)
+    _finish(change, fmt, no_llm, new_only, notes=[note] if note else [])
+
+
+def _diff_rubric(repo: Path, base: str, head: str, explicit: Path | None, rubric_from: str,
+                 worktree: bool, model: str | None):
+    """The base commit's rubric (or the branch's), and a note when the branch changes it."""
+    from reviewer.base_rubric import blob_id, git_reader, load_base_rubric
+    from reviewer.change import merge_base, require_repo, toplevel
+    from reviewer.pipeline import model_override
+    from reviewer.rubric import KB_CONFIG, load_rubric
+
+    require_repo(repo)
+    top = toplevel(repo)
+    path = _inside(explicit, top) if explicit is not None else KB_CONFIG
+    if path is None:  # the operator's own file, outside the repository
+        return load_rubric(explicit).with_overrides(model=model_override(model)), None
+    start = merge_base(repo, base, head)
+    changed = blob_id(repo, start, path) != (_worktree_blob(top, path) if worktree
+                                             else blob_id(repo, head, path))
+    if rubric_from == "head":
+        loaded = load_rubric(top / path) if worktree else \
+            load_base_rubric(git_reader(repo, head, head), head, path)
+        note = f"Reviewed with the branch's {path} (--rubric-from head)." if changed else None
+    else:
+        where = f"base {start[:12]}"
+        loaded = load_base_rubric(git_reader(repo, start, where), where, path)
+        note = (f"This branch changes {path}; it was reviewed with the base commit's rubric, "
+                "as a pull request is (--rubric-from head tries the new one).") \
+            if changed else None
+    return loaded.with_overrides(model=model_override(model)), note
+
+
+def _inside(path: Path, top: Path) -> str | None:
+    try:
+        return path.resolve().relative_to(top.resolve()).as_posix()
+    except ValueError:
+        return None
+
+
+def _worktree_blob(top: Path, path: str) -> str | None:
+    from reviewer.sources import git
+
+    file = top / path
+    if not file.is_file():
+        return None
+    return git(top, "hash-object", "--", path).decode().strip()
+
+
+@main.command()
+@click.option("--kb", "kb_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Root of the knowledge base (default: found as for check).")
+@click.option("--rubric", type=click.Path(dir_okay=False, path_type=Path),
+              help="Rubric file (default: .claim-review.yaml at the KB root).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write it (default: the rubric's baseline path).")
+@click.option("--prune", is_flag=True,
+              help="Only drop entries that no longer match a finding; add none.")
+@_fail_on_config
+def baseline(kb_dir: Path | None, rubric: Path | None, output: Path | None,
+             prune: bool) -> None:
+    """Record the current findings of the whole base as accepted (the baseline).
+
+    check, diff and pr then treat them as existing: only new findings block. The file has
+    one entry a line, in a stable order, so it reads well in a pull request."""
+    from reviewer.baseline import Baseline, write
+    from reviewer.change import from_paths
+    from reviewer.pipeline import build_review
+    from reviewer.rubric import load_rubric
+    from reviewer.sources import SourceError
+
+    root, _files = _root_and_files(kb_dir, ())
+    loaded = load_rubric(rubric, root)
+    target = output or (root / (loaded.baseline_path or ".claim-review-baseline.json"))
+    result = build_review(from_paths(root, [], loaded), no_llm=True)
+    current = Baseline.of(result.files)
+    if prune:
+        old = _baseline(target, root, loaded) if target.is_file() else None
+        if old is None:
+            raise SourceError(f"{target}: no baseline to prune")
+        current = old.pruned(current)
+        dropped = sum(old.counts.values()) - sum(current.counts.values())
+        _log(f"dropped {dropped} stale entries")
+    write(target, current.dumps(loaded.digest()))
+    _log(f"wrote {len(current.counts)} entries ({sum(current.counts.values())} findings) "
+         f"to {target}")
 
 
 def _rubric(explicit: Path | None, root: Path, model: str | None):
@@ -117,13 +270,15 @@ def _rubric(explicit: Path | None, root: Path, model: str | None):
     return load_rubric(explicit, root).with_overrides(model=model_override(model))
 
 
-def _finish(change, fmt: str, no_llm: bool) -> None:
+def _finish(change, fmt: str, no_llm: bool, new_only: bool = False,
+            notes: list[str] | None = None) -> None:
     from reviewer.pipeline import build_review, exit_code
     from reviewer.render import render
 
     result = build_review(change, no_llm)
+    result.notes.extend(notes or [])
     color = fmt == "text" and sys.stdout.isatty()
-    click.echo(render(result, fmt, color=color), nl=False)
+    click.echo(render(result, fmt, color=color, new_only=new_only), nl=False)
     sys.exit(exit_code(result))
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from reviewer.checks import BY_ID
 from reviewer.claim import Claim
-from reviewer.findings import INFO, RANK, Finding
+from reviewer.findings import INFO, NEW, RANK, Finding
 from reviewer.kb import ReviewContext
 from reviewer.render.markdown import finding_text
 from reviewer.render.parts import ICONS
@@ -61,8 +61,10 @@ def review_comments(review: Review, ctx: ReviewContext, lines: dict[str, set[int
     """One comment per commented line, errors first when there are more than `limit`.
     Notes (info) stay in the body: on a line of the diff they would read as objections."""
     by_line: dict[tuple[str, int], list[Finding]] = {}
-    for finding in review.findings:
-        if finding.severity != INFO and finding.line in lines.get(finding.path, ()):
+    for finding in review.findings:  # only what the change introduces: old findings stay
+        if finding.status != NEW or finding.severity == INFO:  # in the body's collapsed list
+            continue
+        if finding.line in lines.get(finding.path, ()):
             by_line.setdefault((finding.path, finding.line), []).append(finding)
     order = sorted(by_line, key=lambda k: (-max(RANK[f.severity] for f in by_line[k]), k))
     claims = {r.path: r.claim for r in review.files if r.claim is not None}

@@ -136,6 +136,27 @@ def judge_claims(reports: list[FileReport], ctx: ReviewContext,
     return result
 
 
+def cached_failures(reports: list[FileReport], ctx: ReviewContext) -> dict[str, set[str]]:
+    """Per path, the criteria the local cache says the judge failed, for claims whose
+    exact request was answered before; never calls the API. Used for base versions: a
+    judge finding the base version also had is not the change's doing."""
+    settings = ctx.rubric.judge
+    cache = _cache(settings, ctx)
+    if cache is None or not settings.enabled:
+        return {}
+    checks = [m.ID for m in CHECKS if ctx.rubric.check_enabled(m.ID)]
+    shared = {"system": system_blocks(ctx, settings, checks), "schema": answer_schema(checks)}
+    found = {}
+    for report in reports:
+        if report.claim is None or not report.claim.text:
+            continue
+        answer = cache.get(_job(report, ctx, settings, checks, shared))
+        if answer is not None:
+            found[report.path] = {item["criterion"] for item in answer["criteria"]
+                                  if item["verdict"] == "fail"}
+    return found
+
+
 def _reason_not_to_run(settings: JudgeSettings, claims: int, no_llm: bool,
                        key: str) -> str | None:
     if no_llm:

@@ -12,32 +12,49 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from reviewer.findings import Finding
-from reviewer.review import REQUEST_CHANGES, Review, decide
+from reviewer.findings import NEW, Finding
+from reviewer.review import REQUEST_CHANGES, FileReport, Review, decide
 
 if TYPE_CHECKING:
     from reviewer.change import Change
+    from reviewer.rubric import Rubric
 
 EXIT_APPROVE, EXIT_CHANGES, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 
 
 def build_review(change: Change, no_llm: bool = False) -> Review:
-    """Deterministic checks, then the judge, then the verdict."""
-    from reviewer.engine import run_checks
+    """Deterministic checks, then the judge, then what the change introduces (against
+    the base versions, suppressions and the baseline), then the verdict."""
+    from reviewer import suppress
+    from reviewer.compare import BaseReview, classify, review_base
+    from reviewer.engine import leveled, run_checks
     from reviewer.judge import judge_claims
 
-    ctx = change.ctx
+    ctx, rubric = change.ctx, change.ctx.rubric
     reports = run_checks(ctx)
     judged = judge_claims(reports, ctx, no_llm=no_llm)
     by_path = {report.path: report for report in reports}
     for finding in judged.findings:
         by_path[finding.path].findings.append(finding)
+    base = review_base(ctx, change.base_versions) if change.compared else BaseReview()
     for report in reports:
+        suppress.apply(report, base.directives.get(report.path, set())
+                       if change.compared else None)
+        report.findings = leveled(report.findings, rubric)
+        classify(report, base)
         report.findings.sort(key=Finding.sort_key)
-    findings = [f for report in reports for f in report.findings]
-    return Review(files=reports, verdict=decide(findings, ctx.rubric.fail_on),
-                  rubric=ctx.rubric, stats=change.stats(), judge=judged.summary,
-                  notes=list(judged.notes), incomplete=judged.incomplete)
+    stale = change.baseline.apply(reports) if change.baseline is not None else []
+    return Review(files=reports, verdict=decide(counted(reports, rubric), rubric.fail_on),
+                  rubric=rubric, stats=change.stats(), judge=judged.summary,
+                  notes=list(judged.notes), incomplete=judged.incomplete,
+                  stale_baseline=stale)
+
+
+def counted(reports: list[FileReport], rubric: Rubric) -> list[Finding]:
+    """The findings the verdict counts: new ones (verdict.count: new, the default), or
+    every one (all)."""
+    every = rubric.verdict.count == "all"
+    return [f for report in reports for f in report.findings if every or f.status == NEW]
 
 
 def exit_code(review: Review, fail_on: str = "request-changes") -> int:

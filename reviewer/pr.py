@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewer import __version__
-from reviewer.base_rubric import load_base_rubric
+from reviewer.base_rubric import git_reader, load_base_rubric
 from reviewer.gate import short
 from reviewer.github import GitHub, GitHubError, Post, Pull, api_url, own_login, token
 from reviewer.pipeline import (
@@ -38,7 +38,7 @@ from reviewer.pipeline import (
 from reviewer.protocol import KEY_RULE, read_marker, read_meta, valid_key, valid_sha
 from reviewer.render.markdown import render_markdown
 from reviewer.review import APPROVE, REQUEST_CHANGES, Review
-from reviewer.rubric import KB_CONFIG, Rubric, RubricError, load_rubric
+from reviewer.rubric import KB_CONFIG, Rubric, load_rubric
 from reviewer.settings import GitHubSettings
 from reviewer.sources import SourceError, git
 
@@ -198,21 +198,11 @@ def _missing_commits(repo: Path, shas: list[str]) -> list[str]:
 def rubric_at_base(options: PrOptions, repo: Path, base: str) -> Rubric:
     """--rubric outside the checkout is the operator's file; inside it, and by default
     `.claim-review.yaml`, it is read from the base commit."""
-    def read(path: str) -> str | None:
-        out = git(repo, "cat-file", "--batch", input_bytes=f"{base}:{path}\n".encode())
-        header, _, rest = out.partition(b"\n")
-        if header.split()[1:2] != [b"blob"]:  # "<name> missing", or a tree
-            return None
-        size = int(header.split()[2])
-        try:
-            return rest[:size].decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise RubricError(f"base {short(base)}:{path}: rubric is not UTF-8") from exc
-
     path = rubric_path(options, repo)
     if path is None:
         return load_rubric(options.rubric)
-    return load_base_rubric(read, f"base {short(base)}", path)
+    where = f"base {short(base)}"
+    return load_base_rubric(git_reader(repo, base, where), where, path)
 
 
 def rubric_path(options: PrOptions, repo: Path) -> str | None:
@@ -501,7 +491,7 @@ def _post(opened: OpenPull, posting: Posting, result: Review, body: str, event: 
     where = f"{posted.label} {posted.url}".strip()
     log(f"posted {what} on {opened.target.repo}#{opened.pull.number} at {short(opened.head)} with "
         f"{posting.inline_posted} inline comments: {where}")
-    _summary(env, result, f"Posted as {where} at {short(opened.head)}.")
+    _summary(env, result, f"Posted as {posted.label} at {short(opened.head)}.", posted.url)
     return done
 
 
@@ -512,13 +502,13 @@ def _annotate(review: Review, out: Log) -> None:
         out(line)
 
 
-def _summary(env: Mapping[str, str], review: Review, outcome: str) -> None:
+def _summary(env: Mapping[str, str], review: Review, outcome: str, url: str = "") -> None:
     from reviewer.render.annotations import job_summary
 
     path = env.get("GITHUB_STEP_SUMMARY")
     if path:
         with open(path, "a", encoding="utf-8") as fh:
-            fh.write(job_summary(review, outcome))
+            fh.write(job_summary(review, outcome, url))
 
 
 def write_outputs(env: Mapping[str, str], outcome: PrOutcome) -> None:

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from reviewer.claim import Claim
-from reviewer.findings import RANK, SEVERITIES, Finding
+from reviewer.findings import EXISTING, NEW, RANK, SEVERITIES, Finding
 from reviewer.protocol import APPROVE, REQUEST_CHANGES
 
 if TYPE_CHECKING:
@@ -28,6 +28,16 @@ class FileReport:
     path: str
     findings: list[Finding] = field(default_factory=list)
     claim: Claim | None = None  # None for files reported only for links the change broke
+    fixed: list[Finding] = field(default_factory=list)  # at base, gone at head
+    suppressed: list[Finding] = field(default_factory=list)  # silenced by a directive
+
+    @property
+    def new(self) -> list[Finding]:
+        return [f for f in self.findings if f.status == NEW]
+
+    @property
+    def existing(self) -> list[Finding]:
+        return [f for f in self.findings if f.status == EXISTING]
 
 
 @dataclass
@@ -64,6 +74,7 @@ class Review:
     judge: JudgeSummary | None = None
     notes: list[str] = field(default_factory=list)  # plain statements for the review body
     incomplete: str | None = None  # why no verdict may be given (e.g. a required judge failed)
+    stale_baseline: list[dict[str, Any]] = field(default_factory=list)  # entries now unmatched
 
     @property
     def findings(self) -> list[Finding]:
@@ -77,11 +88,16 @@ class Review:
             by_check.setdefault(finding.check, dict.fromkeys(SEVERITIES, 0))
             by_check[finding.check][finding.severity] += 1
         totals = Counter(f.severity for f in self.findings)
+        new = Counter(f.severity for f in self.findings if f.status == NEW)
         return {
             "files": len(self.files),
             **self.stats,
             "by_check": by_check,
             "by_severity": {s: totals.get(s, 0) for s in SEVERITIES},
+            "new_by_severity": {s: new.get(s, 0) for s in SEVERITIES},
+            "existing": sum(1 for f in self.findings if f.status == EXISTING),
+            "fixed": sum(len(r.fixed) for r in self.files),
+            "suppressed": sum(len(r.suppressed) for r in self.files),
         }
 
 

@@ -69,6 +69,11 @@ class Rubric:
         self.github = GitHubSettings.from_data(data["github"], where)
         self.judge = JudgeSettings.from_data(data["judge"], where, list(BY_ID))
         self._options = {check_id: _options(module, data) for check_id, module in BY_ID.items()}
+        baseline = data.get("baseline") or ""
+        if not isinstance(baseline, str) or baseline.startswith(("/", "\\")) \
+                or ".." in baseline.replace("\\", "/").split("/"):
+            raise RubricError(f"{where}: 'baseline' must be a path inside the knowledge base, "
+                              f"relative to its root (got {baseline!r})")
 
     @property
     def data(self) -> dict[str, Any]:
@@ -112,6 +117,11 @@ class Rubric:
     @property
     def schema(self) -> dict[str, Any]:
         return self._data["schema"]
+
+    @property
+    def baseline_path(self) -> str:
+        """The baseline file, relative to the knowledge-base root; "" for none."""
+        return str(self._data.get("baseline") or "")
 
     @property
     def claim_type(self) -> str:

@@ -77,15 +77,12 @@ class ReviewerSettings:
 @dataclass(frozen=True)
 class VerdictSettings:
     fail_on: str  # the lowest severity that requests changes
-    count: str | None  # new | all; None: the command's default (diff/pr: new, check: all)
+    count: str  # new: only what the change introduces blocks; all: existing findings too
 
     @classmethod
     def from_data(cls, data: dict[str, Any], where: str) -> VerdictSettings:
-        count = data.get("count")
-        if count is not None:
-            choice(where, "verdict.count", count, VERDICT_COUNT)
         return cls(fail_on=choice(where, "verdict.fail_on", data["fail_on"], FAIL_ON),
-                   count=count)
+                   count=choice(where, "verdict.count", data["count"], VERDICT_COUNT))
 
 
 @dataclass(frozen=True)

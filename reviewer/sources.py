@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 from pathlib import Path
 
@@ -23,20 +24,55 @@ class DirSource:
             raise SourceError(f"knowledge base folder not found: {root}")
 
     def paths(self) -> list[str]:
+        """Every file under the root; symbolic links (to files or folders) are never
+        followed, so a note linked to `.git/config` or `~/.ssh` is never read."""
         found: list[str] = []
         for folder, dirs, files in os.walk(self.root):
             rel_dir = os.path.relpath(folder, self.root).replace(os.sep, "/")
             prefix = "" if rel_dir == "." else rel_dir + "/"
             dirs[:] = sorted(d for d in dirs if d not in PRUNED_DIRS
+                             and not os.path.islink(os.path.join(folder, d))
                              and not matches(prefix + d + "/", self.exclude))
-            found.extend(prefix + f for f in files)
+            found.extend(prefix + f for f in files
+                         if not os.path.islink(os.path.join(folder, f)))
         return sorted(found)
 
     def read(self, path: str) -> bytes:
-        return (self.root / path).read_bytes()
+        return read_regular(self.root / path)
+
+    def blob(self, path: str) -> str | None:
+        """'file' for a regular file that is no symbolic link, else None (git's sense)."""
+        return "file" if is_regular(self.root / path) else None
 
     def label(self) -> str:
         return str(self.root)
+
+
+class WorkTreeSource(DirSource):
+    """A git working tree, for `diff --worktree`: the files as they are on disk."""
+
+
+def is_regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def read_regular(path: Path) -> bytes:
+    """A regular file's bytes, refusing symbolic links at the last component (O_NOFOLLOW)
+    and anything that is not a regular file (a pipe could block forever)."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(path, flags)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path}: not a regular file")
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def git(repo: Path, *args: str, input_bytes: bytes | None = None) -> bytes:

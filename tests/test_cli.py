@@ -129,12 +129,16 @@ def test_clean_file_exits_0_in_every_format():
     assert result.stdout.strip().startswith("{")
 
 
-def test_text_output_lists_path_line_severity_rule():
+def test_text_output_has_a_header_per_file_then_line_severity_rule():
+    """Long file names stand once, on their own line; a count per rule ends the list."""
     name = "soil-microbial-diversity.md"
     result = cli("check", "--kb", str(KB), "--no-llm", str(PROPOSED / name))
     assert result.exit_code == 1
-    first = result.stdout.splitlines()[0]
-    assert re.match(rf".*{re.escape(name)}:12: error specificity\.label-title ", first)
+    lines = result.stdout.splitlines()
+    assert lines[0].endswith(name) and ":" not in lines[0].rsplit("/", 1)[-1]
+    assert re.match(r"  12: error specificity\.label-title title 'Soil microbial", lines[1])
+    assert lines[3].split() == ["rule", "new", "existing"]
+    assert lines[4].split() == ["specificity.label-title", "1", "0"]
     assert result.stdout.endswith("Verdict: REQUEST_CHANGES\n")
 
 

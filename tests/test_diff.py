@@ -40,7 +40,7 @@ def repo(tmp_path) -> Path:
 def run_diff(repo: Path, *extra: str) -> tuple[int, dict]:
     result = CliRunner().invoke(main, ["diff", "--repo", str(repo), "--format", "json", *extra])
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
-    return result.exit_code, json.loads(result.output) if result.output.startswith("{") else {}
+    return result.exit_code, json.loads(result.stdout) if result.stdout.startswith("{") else {}
 
 
 def commit_all(repo: Path, message: str = "change") -> None:
@@ -119,6 +119,13 @@ def test_contents_come_from_git_objects_not_the_working_tree(repo):
     (repo / T / f"{name}.md").write_text("garbage, no frontmatter", encoding="utf-8")
     code, report = run_diff(repo)
     assert code == 0 and findings(report) == []
+    warned = CliRunner().invoke(main, ["diff", "--repo", str(repo)]).stderr
+    assert "warning: 1 note(s) have uncommitted changes" in warned and "--worktree" in warned
+    (repo / T / f"{name}.md").write_text(claim(name, body=f"See [[{KEEP}]], 2024.\n",
+                                               source="unknown"), encoding="utf-8")
+    code, report = run_diff(repo, "--worktree")  # the working tree, as it is on disk
+    assert code == 1
+    assert [r for _p, _l, r in findings(report)] == ["source_quality.placeholder-source"]
 
 
 def test_base_and_head_refs(repo):

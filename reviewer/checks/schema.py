@@ -17,6 +17,11 @@ What it checks
     not-a-regular-file (a symbolic link, submodule, device or pipe). A file
     that cannot be read at all is judged by no other check.
 
+    Suppression comments are read here too (see reviewer/suppress.py):
+    invalid-suppression (no reason, or a rule that does not exist),
+    unused-suppression (it silences nothing), and suppression-added (a pull
+    request adds one; it takes effect only once merged).
+
 Why it matters
     Every other check and every tool downstream reads these fields. A claim with
     a mistyped confidence or a missing source silently drops out of searches,
@@ -90,7 +95,17 @@ RULES = {
     "schema.unknown-field": INFO,
     "schema.missing-title": WARNING,
     "schema.title-mismatch": WARNING,
+    "schema.suppression-added": INFO,
+    "schema.unused-suppression": WARNING,
+    "schema.invalid-suppression": WARNING,
 }
+# raised while reading the file (reviewer/parse.py, reviewer/change.py), never silenced;
+# the first group means the note could not be reviewed at all, so it always blocks
+UNREVIEWABLE = frozenset({
+    "schema.no-frontmatter", "schema.unclosed-frontmatter", "schema.invalid-yaml",
+    "schema.unsafe-yaml", "schema.not-a-mapping", "schema.invalid-encoding",
+    "schema.binary-file", "schema.file-too-large", "schema.not-a-regular-file"})
+READING_RULES = UNREVIEWABLE | {"schema.invalid-key", "schema.duplicate-key"}
 DEFAULTS = {"title_match": "either", "report_unknown_fields": True}
 CHOICES = {"title_match": ("slug", "verbatim", "either", "off")}
 

@@ -8,7 +8,7 @@ from reviewer.review import Review
 __all__ = ["ICONS", "count", "render", "usage_line"]
 
 
-def render(review: Review, fmt: str, color: bool = False) -> str:
+def render(review: Review, fmt: str, color: bool = False, new_only: bool = False) -> str:
     if fmt == "json":
         from reviewer.render.json_contract import render_json
 
@@ -19,4 +19,4 @@ def render(review: Review, fmt: str, color: bool = False) -> str:
         return render_markdown(review)
     from reviewer.render.text import render_text
 
-    return render_text(review, color=color)
+    return render_text(review, color=color, new_only=new_only)

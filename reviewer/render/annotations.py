@@ -6,10 +6,14 @@ Workflow commands are recognised at the start of a line only, so escaping the li
 
 from __future__ import annotations
 
-from reviewer.findings import ERROR, INFO, WARNING
+import re
+
+from reviewer.findings import ERROR, INFO, NEW, WARNING
+from reviewer.render.parts import count
 from reviewer.render.safe import inline
 from reviewer.review import APPROVE, Review
 
+_URL = re.compile(r"https://[A-Za-z0-9.-]+(?::\d+)?/[A-Za-z0-9._~/#?=&%-]*")
 COMMANDS = {ERROR: "error", WARNING: "warning", INFO: "notice"}
 SUMMARY_ROWS = 100
 
@@ -23,9 +27,12 @@ def escape_property(text: str) -> str:
 
 
 def workflow_commands(review: Review) -> list[str]:
-    """One annotation per finding, at its file and line (relative to the repository root)."""
+    """One annotation per new finding, at its file and line (relative to the repository
+    root); findings already there before the change are in the review, not annotated."""
     lines = []
     for f in review.findings:
+        if f.status != NEW:
+            continue
         command = COMMANDS.get(f.severity, "error")
         where = f"file={escape_property(f.path)},line={f.line}"
         if f.column:
@@ -36,22 +43,26 @@ def workflow_commands(review: Review) -> list[str]:
     return lines
 
 
-def job_summary(review: Review, outcome: str) -> str:
-    """A short markdown summary for $GITHUB_STEP_SUMMARY; `outcome` says what was posted."""
+def job_summary(review: Review, outcome: str, url: str = "") -> str:
+    """A short markdown summary for $GITHUB_STEP_SUMMARY; `outcome` says what was posted,
+    `url` where (a link, so its `#` stays a fragment rather than an escaped character)."""
     s = review.summary()
-    counts = s["by_severity"]
+    counts = s["new_by_severity"]
     if review.incomplete is not None:
         verdict = "no verdict (incomplete)"
     else:
         verdict = "APPROVE ✅" if review.verdict == APPROVE else "REQUEST_CHANGES ❌"
     lines = [f"## {inline(review.rubric.reviewer_name)}: {verdict}", "",
-             f"{s.get('reviewed', 0)} claim files reviewed: {counts[ERROR]} errors, "
-             f"{counts[WARNING]} warnings, {counts[INFO]} notes.", "",
-             inline(outcome, 1000), ""]
+             f"{count(s.get('reviewed', 0), 'claim file')} reviewed: "
+             f"{count(counts[ERROR], 'error')}, {count(counts[WARNING], 'warning')}, "
+             f"{count(counts[INFO], 'note')}"
+             + (f"; {count(s['existing'], 'finding')} already there before this change"
+                if s["existing"] else "") + ".", "",
+             inline(outcome, 1000) + _link(url), ""]
     if review.incomplete is not None:
         lines += [f"> {inline(review.incomplete, 1000)}", ""]
     lines += [f"> {inline(note, 1000)}" for note in review.notes]
-    findings = review.findings
+    findings = [f for f in review.findings if f.status == NEW]
     if findings:
         lines += ["", "| file | line | severity | rule | message |", "|---|---|---|---|---|"]
         for f in findings[:SUMMARY_ROWS]:
@@ -61,3 +72,8 @@ def job_summary(review: Review, outcome: str) -> str:
         if len(findings) > SUMMARY_ROWS:
             lines.append(f"\n_{len(findings) - SUMMARY_ROWS} more findings in the review._")
     return "\n".join(lines) + "\n"
+
+
+def _link(url: str) -> str:
+    """A GitHub URL as a markdown link; anything else is left out rather than escaped."""
+    return f" [Open the review]({url})" if _URL.fullmatch(url or "") else ""

@@ -17,12 +17,15 @@ def review_dict(review: Review) -> dict[str, Any]:
         "reviewer": {"name": review.rubric.reviewer_name, "key": review.rubric.reviewer_key},
         "rubric": {"files": review.rubric.origin, "digest": review.rubric.digest()},
         "files": [
-            {"path": report.path, "findings": [f.to_dict() for f in report.findings]}
+            {"path": report.path, "findings": [f.to_dict() for f in report.findings],
+             "fixed": [f.to_dict() for f in report.fixed],
+             "suppressed": [f.to_dict() for f in report.suppressed]}
             for report in review.files
         ],
         "summary": review.summary(),
         "judge": review.judge.to_dict() if review.judge is not None else None,
         "notes": review.notes,
+        "stale_baseline": review.stale_baseline,
     }
 
 

@@ -18,6 +18,7 @@ def render_markdown(review: Review, max_chars: int | None = None,
     """The review body. With `review.incomplete` set it carries no verdict marker at all."""
     head = _header(review)
     sections = [_section(i, module, review) for i, module in enumerate(CHECKS, start=1)]
+    sections += _before_the_change(review)
     tail = [_footer(review), ""]
     if metadata is not None:
         tail.append(metadata_line(metadata))
@@ -33,7 +34,7 @@ def render_markdown(review: Review, max_chars: int | None = None,
 
 def _header(review: Review) -> list[str]:
     s = review.summary()
-    counts = s["by_severity"]
+    counts = s["new_by_severity"]
     verdict = "approved ✅" if review.verdict == APPROVE else "changes requested ❌"
     if review.incomplete is not None:
         verdict = "incomplete, no verdict ⛔"
@@ -45,11 +46,56 @@ def _header(review: Review) -> list[str]:
     lines = [f"## {inline(review.rubric.reviewer_name)} review: {verdict}", "",
              f"Reviewed **{count(s['reviewed'], 'claim file')}**{extra}: "
              f"**{count(counts[ERROR], 'error')}**, {count(counts[WARNING], 'warning')}, "
-             f"{count(counts[INFO], 'note')}."]
+             f"{count(counts[INFO], 'note')}." + _status_counts(s, review)]
     if review.incomplete is not None:
         lines.append(f"\n> **This review is incomplete:** {inline(review.incomplete, 1000)}")
     lines.extend(f"\n> {inline(note, 1000)}" for note in review.notes)
     return [*lines, ""]
+
+
+def _status_counts(s: dict, review: Review) -> str:
+    parts = []
+    if s["existing"]:
+        blocking = "blocking" if review.rubric.verdict.count == "all" else "not blocking"
+        parts.append(f"{count(s['existing'], 'finding')} already there before this change "
+                     f"({blocking})")
+    if s["fixed"]:
+        parts.append(f"{s['fixed']} fixed by it")
+    if s["suppressed"]:
+        parts.append(f"{s['suppressed']} suppressed by comments in the notes")
+    return (" " + "; ".join(parts) + ".") if parts else ""
+
+
+def _before_the_change(review: Review) -> list[str]:
+    """Findings already there (collapsed; never inline comments), what the change fixed,
+    what comments suppressed, and baseline entries that no longer match."""
+    out = []
+    existing = [f for report in review.files for f in report.existing]
+    if existing:
+        blocking = "blocking (verdict.count: all)" if review.rubric.verdict.count == "all" \
+            else "not blocking"
+        out += _details(f"Already there before this change: {len(existing)}; {blocking}",
+                        [f"- {code(f.path)} " + finding_text(f) for f in existing])
+    fixed = [f for report in review.files for f in report.fixed]
+    if fixed:
+        out += [f"**Fixed by this change: {len(fixed)}**", ""]
+        out += [f"- ✅ {code(report.path)} {code(f.rule)}: {inline(f.message)}"
+                for report in review.files for f in report.fixed]
+        out.append("")
+    suppressed = [f for report in review.files for f in report.suppressed]
+    if suppressed:
+        out += _details(f"Suppressed by comments in the notes: {len(suppressed)}",
+                        [f"- {code(f.path)} " + finding_text(f) + " Reason: "
+                         + inline(f.extras.get("suppressed_by", "")) for f in suppressed])
+    if review.stale_baseline:
+        out += [f"_{count(len(review.stale_baseline), 'baseline entry')} no longer match any "
+                "finding; `claim-review baseline --prune` drops them._", ""]
+    return out
+
+
+def _details(summary: str, lines: list[str]) -> list[str]:
+    return ["<details>", f"<summary>{inline(summary)}</summary>", "", *lines, "",
+            "</details>", ""]
 
 
 def _section(number: int, module, review: Review) -> str:
@@ -58,7 +104,7 @@ def _section(number: int, module, review: Review) -> str:
         return "\n".join([*lines, "_Disabled by the rubric._", ""])
     passed = []
     for report in review.files:
-        found = [f for f in report.findings if f.check == module.ID]
+        found = [f for f in report.new if f.check == module.ID]
         if not found:
             if report.claim is not None:
                 passed.append(report.path)
@@ -122,16 +168,17 @@ def _too_long(review: Review, tail: list[str]) -> str:
 
 
 def _shrink(review: Review, head: list[str], tail: list[str], max_chars: int) -> str:
-    """Keep the errors and the marker; summarise the rest."""
+    """Keep the new errors and the marker; summarise the rest."""
     budget = max_chars - len("\n".join(head + tail)) - 400
     lines, omitted = ["### Errors", ""], 0
-    for f in review.findings:
+    for f in [f for report in review.files for f in report.new]:
         line = f"- {code(f.path)} " + finding_text(f)
         if f.severity == ERROR and budget - len(line) > 0:
             lines.append(line)
             budget -= len(line) + 1
         else:
             omitted += 1
+    omitted += sum(len(report.existing) for report in review.files)
     lines += ["", f"_{omitted} more findings omitted; run `claim-review diff` locally "
                   "for the full list._", ""]
     return "\n".join([*head, *lines, *tail])
