@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from reviewer.baseline import Baseline, loads
 from reviewer.claim import Claim
+from reviewer.findings import Finding, make
 from reviewer.globs import matches
 from reviewer.kb import KnowledgeBase, ReviewContext
 from reviewer.parse import parse_claim, problem
@@ -33,10 +35,14 @@ class Change:
     compared: bool = False
     base_versions: dict[str, Claim] = field(default_factory=dict)
     baseline: Baseline | None = None
+    scope: Scope | None = None  # diff and pr: every path the change touches, accounted for
 
     def stats(self) -> dict[str, int]:
-        return {"reviewed": len(self.ctx.claims), "skipped": len(self.skipped),
-                "deleted": len(self.deleted)}
+        stats = {"reviewed": len(self.ctx.claims), "skipped": len(self.skipped),
+                 "deleted": len(self.deleted)}
+        if self.scope is not None:
+            stats.update(ignored=len(self.scope.ignored), unreviewed=len(self.scope.unreviewed))
+        return stats
 
 
 def today() -> date:
@@ -157,17 +163,19 @@ def from_git(repo: Path, base: str, head: str, rubric: Rubric, *, worktree: bool
     head_tree = WorkTreeSource(toplevel(repo)) if worktree else GitTreeSource(repo, head)
     head_kb = KnowledgeBase(head_tree, rubric)
     base_kb = KnowledgeBase(base_tree, rubric)
+    scope = Scope(rubric)
     claims, skipped, deleted, removed = [], [], [], []
     base_versions: dict[str, Claim] = {}
     for status, old, new in changed_files(repo, start, None if worktree else head_commit):
+        if status in "DR":
+            _left(old, status, base_kb, scope, removed, deleted)
         if status == "D":
-            if _is_note(old, rubric):
-                deleted.append(old)
-                removed.append(old)
             continue
-        if status == "R" and _is_note(old, rubric):
-            removed.append(old)
-        if not _is_note(new, rubric):
+        renamed_claim = status == "R" and _is_note(old, rubric) and base_kb.is_claim(old)
+        if _unsafe_name(new) or not _is_note(new, rubric):
+            scope.unreviewed_or_ignored(new, _why_not_reviewed(new, rubric))
+            if renamed_claim:
+                scope.deleted_claims.append((old, status))
             continue
         if head_tree.blob(new) is None:  # a symlink or submodule: never followed
             claims.append(_not_a_file(new))
@@ -179,12 +187,97 @@ def from_git(repo: Path, base: str, head: str, rubric: Rubric, *, worktree: bool
                 base_versions[new] = base_kb.claim(old)
         else:
             skipped.append(new)
+            scope.unreviewed_or_ignored(new, _why_not_a_claim(claim, rubric))
+            if renamed_claim:
+                scope.deleted_claims.append((old, status))
     ctx = ReviewContext(kb=head_kb, base=base_kb, claims=claims, rubric=rubric, today=today(),
                         removed=removed)
     if baseline == USE_BASE:
         baseline = baseline_at(base_tree, rubric)
     return Change(ctx, skipped=skipped, deleted=deleted, compared=True,
-                  base_versions=base_versions, baseline=baseline)
+                  base_versions=base_versions, baseline=baseline, scope=scope)
+
+
+def _left(old: str, status: str, base_kb: KnowledgeBase, scope: Scope, removed: list[str],
+          deleted: list[str]) -> None:
+    """A path the change deletes, or renames away."""
+    rubric = base_kb.rubric
+    if _unsafe_name(old):
+        scope.unreviewed_or_ignored(old, "its name holds a control character")
+        return
+    if not _is_note(old, rubric):
+        if status == "D":
+            scope.unreviewed_or_ignored(old, "a deleted file no check reviews")
+        return
+    removed.append(old)
+    if status != "D":
+        return  # renamed: the new path is accounted for, and the loop checks it is a claim
+    deleted.append(old)
+    if base_kb.is_claim(old):
+        scope.deleted_claims.append((old, status))
+    else:
+        scope.unreviewed_or_ignored(old, "a deleted note that is not a claim")
+
+
+@dataclass
+class Scope:
+    """Every path a change touches, accounted for: reviewed (a claim), ignored (by the
+    rubric's files.ignore), or unreviewed, which blocks APPROVE."""
+
+    rubric: Rubric
+    ignored: list[str] = field(default_factory=list)
+    unreviewed: list[tuple[str, str]] = field(default_factory=list)  # (path, why)
+    deleted_claims: list[tuple[str, str]] = field(default_factory=list)  # (path, D or R)
+
+    def unreviewed_or_ignored(self, path: str, why: str) -> None:
+        if not _unsafe_name(path) and matches(path, self.rubric.files_ignore):
+            self.ignored.append(path)
+        else:
+            self.unreviewed.append((path, why))
+
+    def findings(self) -> list[Finding]:
+        found = [problem(path, "unreviewed-path", 1,
+                         f"{_shown(path)}: {why}, so nothing reviewed this change to it",
+                         "a person reviews it; or list it in files.ignore of the base "
+                         "branch's rubric if such changes need no review")
+                 for path, why in self.unreviewed]
+        for path, status in self.deleted_claims:
+            what = "deletes" if status == "D" else "renames away, leaving no claim at"
+            found.append(make("schema", "deleted-claim", path, 1,
+                              f"this change {what} the claim {_shown(path)}",
+                              "retire a claim instead (status: retired, superseded_by), "
+                              "so that what relied on it can be re-examined"))
+        return found
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _unsafe_name(path: str) -> bool:
+    """A control character in a path: globs, logs and annotations cannot be trusted with
+    it, so such a path is never reviewed, and never approved."""
+    return _CONTROL.search(path) is not None
+
+
+def _shown(path: str) -> str:
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", path)
+
+
+def _why_not_reviewed(path: str, rubric: Rubric) -> str:
+    if _unsafe_name(path):
+        return "its name holds a control character"
+    if not path.lower().endswith(".md"):
+        return "not a Markdown note"
+    return "outside the notes the rubric reviews (files.include, files.exclude)"
+
+
+def _why_not_a_claim(claim: Claim, rubric: Rubric) -> str:
+    kind = claim.fm.get("type")
+    if claim.frontmatter is None:
+        return "a Markdown note whose frontmatter cannot be read, so its type is unknown"
+    if not isinstance(kind, str) or not kind.strip():
+        return "a Markdown note with no type"
+    return f"a note of type '{kind}', which the rubric does not review"
 
 
 def changed_files(repo: Path, start: str, head: str | None) -> list[tuple[str, str, str]]:

@@ -27,7 +27,8 @@ def compile_glob(pattern: str) -> re.Pattern[str]:
         else:
             out.append(re.escape(pattern[i]))
             i += 1
-    return re.compile("".join(out) + r"\Z", re.IGNORECASE)
+    # DOTALL: a file name may hold a newline, and `**` must still cross it
+    return re.compile("".join(out) + r"\Z", re.IGNORECASE | re.DOTALL)
 
 
 def matches(path: str, patterns: Iterable[str]) -> bool:

@@ -34,8 +34,10 @@ def build_review(change: Change, no_llm: bool = False) -> Review:
     reports = run_checks(ctx)
     judged = judge_claims(reports, ctx, no_llm=no_llm)
     by_path = {report.path: report for report in reports}
-    for finding in judged.findings:
-        by_path[finding.path].findings.append(finding)
+    scope = change.scope.findings() if change.scope is not None else []
+    for finding in [*judged.findings, *scope]:
+        by_path.setdefault(finding.path, FileReport(finding.path)).findings.append(finding)
+    reports = [by_path[path] for path in sorted(by_path)]
     base = review_base(ctx, change.base_versions) if change.compared else BaseReview()
     for report in reports:
         suppress.apply(report, base.directives.get(report.path, set())

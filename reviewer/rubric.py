@@ -103,6 +103,10 @@ class Rubric:
         return self._data["files"]["exclude"]
 
     @property
+    def files_ignore(self) -> list[str]:
+        return self._data["files"]["ignore"]
+
+    @property
     def max_file_bytes(self) -> int:
         return int(self._data["files"]["max_bytes"])
 
@@ -316,6 +320,10 @@ def _check_section(module: Any, section: dict[str, Any], data: dict[str, Any],
             raise RubricError(f"{where}: unknown rule 'checks.{check_id}.severity.{rule}' "
                               f"(rules: {', '.join(r.split('.', 1)[1] for r in module.RULES)})")
         choice(where, f"checks.{check_id}.severity.{rule}", level, LEVELS)
+        if f"{check_id}.{rule}" in getattr(module, "UNREVIEWABLE", ()) and level != "error":
+            raise RubricError(f"{where}: 'checks.{check_id}.severity.{rule}' cannot be "
+                              f"lowered: a note that could not be reviewed must never pass "
+                              "(list paths that need no review in files.ignore)")
     options = _options(module, data)
     for option, (least, most) in getattr(module, "LIMITS", {}).items():
         number(where, f"checks.{check_id}.{option}", options[option], least, most)

@@ -241,7 +241,9 @@ def test_diff_uses_the_base_rubric_and_says_so_when_the_branch_changes_it(repo):
     code, report = run(repo)
     assert code == 1 and any("base commit's rubric" in note for note in report["notes"])
     code, report = run(repo, "--rubric-from", "head")
-    assert code == 0 and any("--rubric-from head" in note for note in report["notes"])
+    assert any("--rubric-from head" in note for note in report["notes"])
+    assert of(report, "new") == [(1, "schema.unreviewed-path")]  # the rubric change itself
+    assert report["files"][0]["path"] == ".claim-review.yaml"
 
 
 def test_check_from_a_subfolder_finds_the_root_and_reviews_that_folder(repo, monkeypatch):

@@ -56,7 +56,8 @@ def test_extends_chain_default_teleo_codex_local(tmp_path):
     spec = options(rubric, "specificity")
     assert spec["min_words"] == 5  # local
     assert "nothing" not in spec["universals"]  # teleo-codex's shorter list
-    assert options(rubric, "schema")["title_match"] == "verbatim"
+    assert options(rubric, "schema")["title_match"] == "either"  # slug or verbatim names
+    assert rubric.severity("schema", "schema.deleted-claim", "warning") == "error"
     assert options(rubric, "duplication")["error_threshold"] == 95  # default, untouched
 
 

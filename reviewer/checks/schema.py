@@ -17,6 +17,13 @@ What it checks
     not-a-regular-file (a symbolic link, submodule, device or pipe). A file
     that cannot be read at all is judged by no other check.
 
+    In diff and pr, every path the change touches is accounted for: a claim
+    is reviewed, a path matching the rubric's files.ignore is ignored, and
+    anything else (a script, a note of another type, a note whose type cannot
+    be read, a name with a control character) is unreviewed-path, an error
+    that no rubric can lower. A claim the change deletes, or renames into
+    something that is no claim, is deleted-claim.
+
     Suppression comments are read here too (see reviewer/suppress.py):
     invalid-suppression (no reason, or a rule that does not exist),
     unused-suppression (it silences nothing), and suppression-added (a pull
@@ -95,6 +102,8 @@ RULES = {
     "schema.unknown-field": INFO,
     "schema.missing-title": WARNING,
     "schema.title-mismatch": WARNING,
+    "schema.unreviewed-path": ERROR,
+    "schema.deleted-claim": WARNING,
     "schema.suppression-added": INFO,
     "schema.unused-suppression": WARNING,
     "schema.invalid-suppression": WARNING,
@@ -104,7 +113,8 @@ RULES = {
 UNREVIEWABLE = frozenset({
     "schema.no-frontmatter", "schema.unclosed-frontmatter", "schema.invalid-yaml",
     "schema.unsafe-yaml", "schema.not-a-mapping", "schema.invalid-encoding",
-    "schema.binary-file", "schema.file-too-large", "schema.not-a-regular-file"})
+    "schema.binary-file", "schema.file-too-large", "schema.not-a-regular-file",
+    "schema.unreviewed-path"})
 READING_RULES = UNREVIEWABLE | {"schema.invalid-key", "schema.duplicate-key"}
 DEFAULTS = {"title_match": "either", "report_unknown_fields": True}
 CHOICES = {"title_match": ("slug", "verbatim", "either", "off")}

@@ -43,6 +43,10 @@ def _header(review: Review) -> list[str]:
         extra += f", {count(s['skipped'], 'non-claim file')} skipped"
     if s.get("deleted"):
         extra += f", {s['deleted']} deleted"
+    if s.get("ignored"):
+        extra += f", {count(s['ignored'], 'path')} ignored (files.ignore)"
+    if s.get("unreviewed"):
+        extra += f", **{count(s['unreviewed'], 'path')} unreviewed**"
     lines = [f"## {inline(review.rubric.reviewer_name)} review: {verdict}", "",
              f"Reviewed **{count(s['reviewed'], 'claim file')}**{extra}: "
              f"**{count(counts[ERROR], 'error')}**, {count(counts[WARNING], 'warning')}, "

@@ -84,7 +84,9 @@ def _summary(review: Review, color: bool) -> str:
     s = review.summary()
     counts = s["new_by_severity"]
     extra = "".join(f", {s[k]} {label}" for k, label in
-                    (("skipped", "skipped (not claims)"), ("deleted", "deleted")) if s.get(k))
+                    (("skipped", "skipped (not claims)"), ("deleted", "deleted"),
+                     ("ignored", "ignored (files.ignore)"), ("unreviewed", "unreviewed"))
+                    if s.get(k))
     status = "".join(f", {s[k]} {label}" for k, label in
                      (("existing", "existing (not blocking)" if review.rubric.verdict.count
                        == "new" else "existing (blocking: verdict.count is all)"),
