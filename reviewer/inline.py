@@ -22,6 +22,7 @@ from reviewer.kb import ReviewContext
 from reviewer.render.markdown import finding_text
 from reviewer.render.parts import ICONS
 from reviewer.review import Review
+from reviewer.scrub import redact, scrub
 from reviewer.sources import git
 
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
@@ -81,7 +82,7 @@ def comment_body(found: list[Finding], fixed: str | None) -> str:
     lines = [f"{ICONS.get(f.severity, '')} {finding_text(f, line=False)}" for f in found]
     if fixed is not None:
         lines += ["", "```suggestion", fixed, "```"]
-    return "\n".join(lines)
+    return redact("\n".join(lines))
 
 
 def _fixed_line(claim: Claim | None, line: int, found: list[Finding],
@@ -98,8 +99,8 @@ def _fixed_line(claim: Claim | None, line: int, found: list[Finding],
     fixed = original
     for f in found:
         fixed = _fix(f, fixed, claim, ctx) or fixed
-    if fixed == original or _UNSAFE.search(fixed):
-        return None
+    if fixed == original or _UNSAFE.search(fixed) or scrub(fixed) != fixed:
+        return None  # a suggestion must commit exactly what it shows
     return fixed
 
 

@@ -37,13 +37,14 @@ def problem(path: str, rule: str, line: int, message: str, hint: str) -> Finding
 
 def parse_claim(path: str, data: bytes, max_bytes: int = MAX_BYTES) -> Claim:
     claim = Claim(path=path)
-    if len(data) > max_bytes:
+    if len(data) > max_bytes:  # rejected before parsing, and never sent to the judge
         claim.problems.append(problem(
             path, "file-too-large", 1,
             f"file is {len(data):,} bytes, over the {max_bytes:,}-byte limit for a claim",
             "split it into several claims or move bulk data out of the knowledge base"))
-        data = data[:_utf8_boundary(data, max_bytes)]
-    if b"\x00" in data[:8192]:
+        claim.unreadable = True
+        return claim
+    if b"\x00" in data:
         claim.problems.append(problem(
             path, "binary-file", 1, "file contains NUL bytes: it is binary, not Markdown",
             "remove the file or replace it with a UTF-8 Markdown claim"))
@@ -54,15 +55,6 @@ def parse_claim(path: str, data: bytes, max_bytes: int = MAX_BYTES) -> Claim:
     _split(claim, text)
     claim.title, claim.title_line = _title(claim)
     return claim
-
-
-def _utf8_boundary(data: bytes, limit: int) -> int:
-    """A cut at or below `limit` that does not split a UTF-8 character (which would read as
-    a bogus encoding error)."""
-    end = limit
-    while end > limit - 3 and end > 0 and data[end] & 0xC0 == 0x80:
-        end -= 1
-    return end
 
 
 def _decode(claim: Claim, data: bytes) -> str:

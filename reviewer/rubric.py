@@ -187,7 +187,8 @@ def load_rubric(explicit: Path | None = None, kb_root: Path | None = None) -> Ru
         chosen = kb_root / KB_CONFIG
     if chosen is None:
         return _finish(base, [str(default_path)])
-    layers = _chain(Path(chosen), seen=[])
+    root = Path(kb_root if kb_root is not None and explicit is None else Path(chosen).parent)
+    layers = _chain(Path(chosen), seen=[], root=root.resolve())
     data = base
     for path, layer in layers:
         _validate(layer, base, str(path), ())
@@ -196,8 +197,10 @@ def load_rubric(explicit: Path | None = None, kb_root: Path | None = None) -> Ru
     return _finish(data, [str(default_path)] + [str(p) for p, _ in layers])
 
 
-def _chain(path: Path, seen: list[Path]) -> list[tuple[Path, dict[str, Any]]]:
-    """The rubric and everything it extends, oldest ancestor first."""
+def _chain(path: Path, seen: list[Path], root: Path) -> list[tuple[Path, dict[str, Any]]]:
+    """The rubric and everything it extends, oldest ancestor first. `extends` names a
+    built-in rubric or a file inside `root` (the knowledge base, or the folder of the
+    rubric named on the command line): never any file on the machine."""
     resolved = path.resolve()
     if resolved in seen:
         raise RubricError(f"{path}: 'extends' forms a cycle")
@@ -207,14 +210,20 @@ def _chain(path: Path, seen: list[Path]) -> list[tuple[Path, dict[str, Any]]]:
         return [(path, layer)]
     if not isinstance(parent, str):
         raise RubricError(f"{path}: key 'extends' must be a rubric name or a path")
-    return _chain(_locate(parent, path), seen + [resolved]) + [(path, layer)]
+    return _chain(_locate(parent, path, root), seen + [resolved], root) + [(path, layer)]
 
 
-def _locate(name: str, child: Path) -> Path:
+def _locate(name: str, child: Path, root: Path) -> Path:
     candidate = builtin_dir() / f"{name}.yaml"
     if "/" not in name and not name.endswith((".yaml", ".yml")) and candidate.is_file():
         return candidate
-    relative = (child.parent / name).resolve()
+    joined = child.parent / name
+    relative = joined.resolve()
+    builtin = builtin_dir().resolve()
+    if not (relative.is_relative_to(root) or relative.is_relative_to(builtin)) \
+            or joined.is_symlink():
+        raise RubricError(f"{child}: 'extends: {name}' must name a built-in rubric "
+                          f"({', '.join(builtin_names())}) or a rubric file inside {root}")
     if relative.is_file():
         return relative
     raise RubricError(

@@ -192,18 +192,17 @@ def test_time_budget_bounds_the_run(jkb, fake):
     result = judged(jkb, [claim(jkb, CLEAN)])
     assert time.monotonic() - started < 1.5
     assert result.judge.errors[0]["error"] == \
-        "the request timed out (no time left in the judge's 0.3s budget to retry)"
+        "the request took longer than 0.5s (no time left in the judge's 0.3s budget to retry)"
 
 
 @pytest.mark.parametrize("bad", [
     lambda body: text("Looks fine to me, approve."),  # a text answer, no structured output
     lambda body: structured({"criteria": {}, "recommendation": "approve"}),
     lambda body: structured(answer(body, recommendation="merge")),
-    lambda body: structured(answer(body, **fails("specificity", "words the claim never says"))),
-    lambda body: structured(answer(body, duplication={"verdict": "fail", "severity": "error",
-                                                      "quote": "Bus lanes",
-                                                      "duplicate_of": "made/up.md"})),
-], ids=["text", "missing-criteria", "bad-enum", "invented-quote", "unknown-duplicate"])
+    lambda body: text(json.dumps(answer(body)).replace(  # a verdict given twice
+        '"verdict": "pass"', '"verdict": "fail", "verdict": "pass"', 1)),
+    lambda body: structured(answer(body, recommendation="request_changes")),  # nothing fails
+], ids=["text", "missing-criteria", "bad-enum", "duplicate-key", "contradiction"])
 def test_invalid_answer_is_asked_for_once_more(jkb, fake, bad):
     path = claim(jkb, CLEAN)
     fake.push(bad)
@@ -215,6 +214,32 @@ def test_invalid_answer_is_asked_for_once_more(jkb, fake, bad):
                                                        "audits so the request changes")])
     assert len(fake.requests) == 2
     assert result.judge.errors[0]["error"].startswith("the answer did not validate twice")
+
+
+def test_one_invalid_criterion_is_dropped_not_paid_for_again(jkb, fake):
+    """An invented quote loses its criterion, the others stand, and the answer is cached."""
+    fake.push(lambda body: structured(answer(body, **fails("specificity", "words the claim "
+                                                                         "never says"),
+                                             confidence={"verdict": "fail", "severity": "error",
+                                                         "quote": "Bus lanes",
+                                                         "rationale": "No evidence."})))
+    path = claim(jkb, CLEAN)
+    result = judged(jkb, [path])
+    assert len(fake.requests) == 1
+    assert [e["error"][:31] for e in result.judge.errors] == ["dropped criterion 'specificity'"]
+    assert rules(result, "confidence")[0][1] == "confidence.judge"
+    assert "specificity" not in result.judge.notes
+    assert judged(jkb, [path]).judge.cache_hits == 1 and len(fake.requests) == 1
+
+
+def test_a_duplicate_that_names_no_candidate_keeps_its_verdict_not_its_claim(jkb, fake):
+    path = claim(jkb, NEAR)
+    fake.push(lambda body: structured(answer(body, **fails(
+        "duplication", NEAR, severity="error", duplicate_of="made/up.md"))))
+    result = judged(jkb, [path])
+    finding = only(result, "duplication.judge")
+    assert finding.severity == "warning" and "duplicate_of" not in finding.extras
+    assert "not one of the candidates" in result.judge.errors[0]["error"]
 
 
 @pytest.mark.parametrize("stop, says", [

@@ -12,6 +12,7 @@ from reviewer.findings import ERROR, INFO, NEW, WARNING
 from reviewer.render.parts import count
 from reviewer.render.safe import inline
 from reviewer.review import APPROVE, Review
+from reviewer.scrub import scrub
 
 _URL = re.compile(r"https://[A-Za-z0-9.-]+(?::\d+)?/[A-Za-z0-9._~/#?=&%-]*")
 COMMANDS = {ERROR: "error", WARNING: "warning", INFO: "notice"}
@@ -19,7 +20,7 @@ SUMMARY_ROWS = 100
 
 
 def escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return scrub(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def escape_property(text: str) -> str:

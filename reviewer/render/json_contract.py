@@ -7,6 +7,7 @@ from typing import Any
 
 from reviewer import __version__
 from reviewer.review import Review
+from reviewer.scrub import scrub_all
 
 
 def review_dict(review: Review) -> dict[str, Any]:
@@ -30,4 +31,5 @@ def review_dict(review: Review) -> dict[str, Any]:
 
 
 def render_json(review: Review) -> str:
-    return json.dumps(review_dict(review), indent=2, ensure_ascii=False, default=str) + "\n"
+    data = scrub_all(review_dict(review))
+    return json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"

@@ -9,6 +9,7 @@ from reviewer.protocol import marker, metadata_line
 from reviewer.render.parts import ICONS, count, usage_line
 from reviewer.render.safe import code, inline
 from reviewer.review import APPROVE, Review
+from reviewer.scrub import redact
 
 LIST_PASSING_UP_TO = 10
 
@@ -29,7 +30,7 @@ def render_markdown(review: Review, max_chars: int | None = None,
         body = _shrink(review, head, tail, max_chars)
     if max_chars is not None and len(body) + 1 > max_chars:
         body = _too_long(review, tail[2:])  # the header alone is too long: keep the marker
-    return body + "\n"
+    return redact(body) + "\n"
 
 
 def _header(review: Review) -> list[str]:

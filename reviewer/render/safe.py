@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import re
 
+from reviewer.scrub import scrub
+
 _MARKDOWN = re.compile(r"([\\`*_\[\]{}|~!#])")
 _MARKER = re.compile(r"verdict\s*:", re.IGNORECASE)
 _MENTION = re.compile(r"@(?=[\w-])")
-_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200b-\u200f\ufeff]")
 
 
 def inline(text: object, limit: int = 300) -> str:
     """Text safe to place inside a sentence: no HTML, no markers, no mentions, no markup."""
-    value = _BIDI.sub("", str(text))
-    value = " ".join(value.split())
+    value = " ".join(scrub(str(text)).split())
     if len(value) > limit:
         value = value[: limit - 1] + "…"
     value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -24,7 +24,7 @@ def inline(text: object, limit: int = 300) -> str:
 
 def code(text: object, limit: int = 200) -> str:
     """A path or value shown as code; falls back to escaped text when it holds backticks."""
-    value = " ".join(_BIDI.sub("", str(text)).split())
+    value = " ".join(scrub(str(text)).split())
     if len(value) > limit:
         value = value[: limit - 1] + "…"
     if "`" in value or _MARKER.search(value) or "<" in value or "@" in value:

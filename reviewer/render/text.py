@@ -12,6 +12,7 @@ import click
 from reviewer.findings import ERROR, INFO, NEW, WARNING, Finding
 from reviewer.render.parts import count, usage_line
 from reviewer.review import APPROVE, Review
+from reviewer.scrub import scrub
 
 COLORS = {ERROR: "red", WARNING: "yellow", INFO: "cyan"}
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -20,7 +21,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 def clean(text: object) -> str:
     """Claim text on one terminal line: no escape sequences that repaint the terminal, no
     line breaks that start a forged line (a CI log reads `::command::` at a line start)."""
-    value = _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", str(text))
+    value = _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", scrub(str(text)))
     return "./" + value if value.startswith(":") else value
 
 

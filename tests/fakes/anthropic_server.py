@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 import time
 from collections import deque
@@ -40,9 +41,21 @@ class Seen:
     usage: dict[str, int] | None = None
 
     @property
-    def user_text(self) -> str:
+    def raw_text(self) -> str:
         content = self.body["messages"][-1]["content"]
         return content if isinstance(content, str) else "".join(b["text"] for b in content)
+
+    @property
+    def nonce(self) -> str:
+        found = re.search(r"untrusted blocks are tagged untrusted_([0-9a-f]{12})_", self.raw_text)
+        return found.group(1) if found else ""
+
+    @property
+    def user_text(self) -> str:
+        """The message with its per-request tag nonce taken out, so tests read the block
+        structure: `<untrusted_claim ...>` is a real tag, `&lt;untrusted_claim` escaped text."""
+        return self.raw_text.replace(f"untrusted_{self.nonce}_", "untrusted_") \
+            if self.nonce else self.raw_text
 
 
 Script = Reply | Callable[[dict[str, Any]], Reply]
