@@ -30,6 +30,7 @@ class Reply:
     body: dict[str, Any] | None = None
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds before answering; past the client's timeout it is a hang
+    trickle: float = 0.0  # seconds between bytes of the body: each read is quick, the whole slow
 
 
 @dataclass
@@ -129,7 +130,14 @@ class FakeAnthropic:
             for name, value in reply.headers.items():
                 handler.send_header(name, value)
             handler.end_headers()
-            handler.wfile.write(data)
+            if reply.trickle:
+                for i in range(len(data)):
+                    if self._stop.wait(reply.trickle):
+                        break
+                    handler.wfile.write(data[i:i + 1])
+                    handler.wfile.flush()
+            else:
+                handler.wfile.write(data)
             if reply.status == 200:
                 self._remember(body)
         except (BrokenPipeError, ConnectionResetError):
