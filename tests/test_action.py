@@ -1,6 +1,7 @@
 """action.yml and the workflows, read as data: inputs exist, actions are pinned, nothing from
 an event is interpolated into a script, checkouts keep no credentials, permissions are set,
-and the Action installs only what its hash-pinned lock file names."""
+the Action installs only what its hash-pinned lock file names, and the README's copies of the
+example workflows are the files."""
 
 from __future__ import annotations
 
@@ -109,6 +110,8 @@ def test_permissions_are_declared_and_least_privilege():
     for path in WORKFLOWS:
         data = load(path)
         assert "permissions" in data, path.name
+        # a write scope belongs to the one job that needs it, never to the whole workflow
+        assert "write" not in (data["permissions"] or {}).values(), path.name
         for job_name, job in data["jobs"].items():
             granted = {**(data["permissions"] or {}), **(job.get("permissions") or {})}
             writes = {k for k, v in granted.items() if v == "write"}
@@ -243,3 +246,29 @@ def test_the_cache_key_step_digests_the_lock_file(tmp_path):
            "GITHUB_OUTPUT": str(output)}
     subprocess.run(["bash", "-c", step["run"]], env=env, check=True)
     assert output.read_text() == f"sha256={hashlib.sha256(lock).hexdigest()}\n"
+
+
+def test_ignored_zizmor_findings_say_why_on_the_same_line():
+    ignores = [(path.name, line) for path in [ACTION, *WORKFLOWS]
+               for line in path.read_text(encoding="utf-8").splitlines()
+               if "zizmor: ignore" in line]
+    assert ignores  # the two dangerous triggers of the examples
+    for name, line in ignores:
+        reason = re.search(r"# zizmor: ignore\[[a-z-]+(?:,\s*[a-z-]+)*\](.*)", line)
+        assert reason and len(reason.group(1).split()) >= 4, (name, line)
+
+
+def readme_yaml_blocks() -> list[str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return re.findall(r"^```yaml\n(.*?)^```$", text, re.DOTALL | re.MULTILINE)
+
+
+def test_readme_reproduces_the_example_workflows_verbatim():
+    examples = {p.read_text(encoding="utf-8").splitlines()[0]: p for p in KB_EXAMPLES}
+    shown = set()
+    for block in readme_yaml_blocks():
+        path = examples.get(block.splitlines()[0])
+        if path is not None:
+            assert block == path.read_text(encoding="utf-8"), f"README's copy of {path.name}"
+            shown.add(path.name)
+    assert {"claim-review-collect.yml", "claim-review.yml"} <= shown
