@@ -1,22 +1,34 @@
 """action.yml and the workflows, read as data: inputs exist, actions are pinned, nothing from
-an event is interpolated into a script, checkouts keep no credentials, permissions are set."""
+an event is interpolated into a script, checkouts keep no credentials, permissions are set,
+the Action installs only what its hash-pinned lock file names, and the README's copies of the
+example workflows are the files."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from reviewer.cli import pr as pr_command
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: pip's own copy of the same parser
+    from pip._vendor import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 ACTION = ROOT / "action.yml"
 WORKFLOWS = sorted([*(ROOT / ".github" / "workflows").glob("*.yml"),
                     *(ROOT / "examples" / "workflows").glob("*.yml")])
 KB_EXAMPLES = sorted((ROOT / "examples" / "workflows").glob("*.yml"))
+LOCK = ROOT / "requirements" / "action.lock"
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 PINNED = re.compile(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}")
 EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.DOTALL)
 
@@ -98,6 +110,8 @@ def test_permissions_are_declared_and_least_privilege():
     for path in WORKFLOWS:
         data = load(path)
         assert "permissions" in data, path.name
+        # a write scope belongs to the one job that needs it, never to the whole workflow
+        assert "write" not in (data["permissions"] or {}).values(), path.name
         for job_name, job in data["jobs"].items():
             granted = {**(data["permissions"] or {}), **(job.get("permissions") or {})}
             writes = {k for k, v in granted.items() if v == "write"}
@@ -133,11 +147,18 @@ def test_the_two_step_workflows_fit_together():
     assert review["jobs"]["identify"]["if"].count("workflow_run.conclusion == 'success'") == 1
 
 
+def pip_commands(script: str) -> list[str]:
+    """The script's `python -m pip install` commands, continuation lines joined."""
+    lines = script.replace("\\\n", " ").splitlines()
+    return [" ".join(line.split()) for line in lines if "-m pip install" in line]
+
+
 def test_the_action_installs_from_its_own_path_and_uses_real_flags():
     steps = steps_of(load(ACTION))
     scripts = "\n".join(s.get("run", "") for s in steps)
-    assert 'pip install --disable-pip-version-check --quiet "$GITHUB_ACTION_PATH"' in scripts
     assert "-I -m pip" in scripts  # isolated: never imports from the working directory
+    lock, own = pip_commands(scripts)
+    assert own.endswith('--no-deps --no-build-isolation --no-index "$GITHUB_ACTION_PATH"')
     flags = set(re.findall(r"(--[a-z][a-z-]+)", steps[-1]["run"]))
     known = {opt for p in pr_command.params for opt in p.opts}
     assert flags and flags <= known
@@ -169,3 +190,85 @@ def test_the_ci_workflow_runs_the_tests_on_push_and_pull_request():
     assert {"push", "pull_request"} <= set(ci["on"])
     runs = [s["run"] for s in steps_of(ci) if "run" in s]
     assert runs == ["bash .ci/run"] and (ROOT / ".ci" / "run").is_file()
+
+
+def lock_entries() -> dict[str, tuple[str, list[str]]]:
+    """requirements/action.lock as {name: (pin, [hash options])}."""
+    entries = {}
+    text = LOCK.read_text(encoding="utf-8").replace("\\\n", " ")
+    for line in text.splitlines():
+        words = line.split("#", 1)[0].split()
+        if words:
+            requirement, *options = words
+            name = canonicalize_name(re.split(r"[=<>!~\[;@ ]", requirement, maxsplit=1)[0])
+            entries[name] = (requirement, options)
+    return entries
+
+
+def test_the_lock_pins_every_dependency_by_version_and_hash():
+    entries = lock_entries()
+    build_requires = PYPROJECT["build-system"]["requires"]
+    needed = [Requirement(r) for r in [*PYPROJECT["project"]["dependencies"], *build_requires]]
+    assert len(needed) >= 6
+    for req in needed:
+        name = canonicalize_name(req.name)
+        assert name in entries, f"{req.name} is not in {LOCK.name}"
+        pin = entries[name][0]
+        assert pin.startswith(f"{name}==") and pin.count("==") == 1, pin
+        assert req.specifier.contains(pin.split("==")[1], prereleases=True), (str(req), pin)
+    for name, (pin, options) in entries.items():  # transitive dependencies too
+        assert re.fullmatch(r"[a-z0-9-]+==[\w.!+]+", pin), pin
+        assert options and all(re.fullmatch(r"--hash=sha256:[0-9a-f]{64}", o)
+                               for o in options), name
+
+
+def test_the_action_installs_only_from_its_lock_file():
+    steps = steps_of(load(ACTION))
+    install = next(s for s in steps if "-m pip install" in s.get("run", ""))
+    lock, own = pip_commands(install["run"])
+    lock_path = '"$GITHUB_ACTION_PATH/requirements/action.lock"'
+    assert "--require-hashes" in lock.split() and f"-r {lock_path}" in lock
+    assert "--no-deps" in own.split() and "--no-index" in own.split()
+    assert LOCK.is_file() and LOCK.read_text("utf-8").startswith("#")
+    # the pip cache is keyed by the lock's digest, and pip uses that cache
+    cache = next(s for s in steps if s.get("uses", "").startswith("actions/cache@"))
+    assert "steps.lock.outputs.sha256" in cache["with"]["key"]
+    assert install["env"]["PIP_CACHE_DIR"] == cache["with"]["path"]
+
+
+def test_the_cache_key_step_digests_the_lock_file(tmp_path):
+    step = next(s for s in steps_of(load(ACTION)) if s.get("id") == "lock")
+    lock = b"click==8.1.8 --hash=sha256:00\n"
+    (tmp_path / "requirements").mkdir()
+    (tmp_path / "requirements" / "action.lock").write_bytes(lock)
+    output = tmp_path / "output"
+    env = {"PATH": "/usr/bin:/bin", "GITHUB_ACTION_PATH": str(tmp_path),
+           "GITHUB_OUTPUT": str(output)}
+    subprocess.run(["bash", "-c", step["run"]], env=env, check=True)
+    assert output.read_text() == f"sha256={hashlib.sha256(lock).hexdigest()}\n"
+
+
+def test_ignored_zizmor_findings_say_why_on_the_same_line():
+    ignores = [(path.name, line) for path in [ACTION, *WORKFLOWS]
+               for line in path.read_text(encoding="utf-8").splitlines()
+               if "zizmor: ignore" in line]
+    assert ignores  # the two dangerous triggers of the examples
+    for name, line in ignores:
+        reason = re.search(r"# zizmor: ignore\[[a-z-]+(?:,\s*[a-z-]+)*\](.*)", line)
+        assert reason and len(reason.group(1).split()) >= 4, (name, line)
+
+
+def readme_yaml_blocks() -> list[str]:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return re.findall(r"^```yaml\n(.*?)^```$", text, re.DOTALL | re.MULTILINE)
+
+
+def test_readme_reproduces_the_example_workflows_verbatim():
+    examples = {p.read_text(encoding="utf-8").splitlines()[0]: p for p in KB_EXAMPLES}
+    shown = set()
+    for block in readme_yaml_blocks():
+        path = examples.get(block.splitlines()[0])
+        if path is not None:
+            assert block == path.read_text(encoding="utf-8"), f"README's copy of {path.name}"
+            shown.add(path.name)
+    assert {"claim-review-collect.yml", "claim-review.yml"} <= shown
