@@ -51,6 +51,41 @@ RULES = {
     "confidence.hedged-proven-single-source": ERROR,
     "confidence.no-counter-evidence": INFO,
 }
+RULE_DOCS = {
+    "confidence.missing-evidence": (
+        "Flags a claim rated at one of the 'evidence_levels' (proven, likely) whose body, "
+        "with its H1 title left out, has neither a heading named in 'evidence_sections' nor "
+        "any match of the 'evidence_patterns' (percentages, years, 'et al.', DOIs, URLs, "
+        "amounts, counts, long quotations, words such as study or trial). The title and "
+        "description do not count: they state the claim, they do not support it. An "
+        "unevidenced high-confidence claim is a guess that readers and agents will weigh as "
+        "knowledge. Example: 'confidence: likely' over a body that only explains the "
+        "mechanism in general terms."),
+    "confidence.hedged-proven": (
+        "Flags a claim rated at one of the 'hedge_levels' (proven) whose own title, "
+        "description or body uses a hedge word ('may', 'suggests', 'preliminary', 'appears "
+        "to' ...), as a whole word. Quotations ('>' lines), link list items ('- [[...'), and "
+        "the Challenges section (where 'may' and 'could' are how counter-evidence is stated) "
+        "are not the claim's own words and are skipped. A claim that hedges is not proven by "
+        "its own account. It is a warning when the source names several works; only the "
+        "first hedge is reported. Example: 'confidence: proven' with the description 'Early "
+        "trials suggest a fifth fewer delays'."),
+    "confidence.hedged-proven-single-source": (
+        "The same hedge as hedged-proven, but the 'source' field names a single work: it has "
+        "no separator between works (';', a new line, ' + ', 'and', '&', or a comma before a "
+        "capital or a link). A hedged result from one study is the opposite of proven, so "
+        "this is an error rather than a warning. "
+        "Example: 'confidence: proven', 'source: \"Lee 2025 pilot study\"', and the title "
+        "'Nightly bus service may reduce drunk-driving crashes'."),
+    "confidence.no-counter-evidence": (
+        "Notes a claim rated at one of the 'counter_levels' (proven, likely) that names no "
+        "counter-evidence: every 'challenge_fields' field (challenged_by) is empty or missing, "
+        "and no heading is, or starts with, one of the 'challenge_sections' names (Challenges, "
+        "Limitations, Caveats ...). It is information only: the absence of a challenge on a "
+        "high-confidence claim suggests the author did not look for opposing claims, but "
+        "there may be none. Example: a 'likely' claim with no challenged_by field and no "
+        "'## Challenges' section."),
+}
 DEFAULTS = {
     "evidence_levels": ["proven", "likely"],
     "evidence_sections": ["evidence", "data", "results", "findings", "sources", "references"],

@@ -48,6 +48,27 @@ RULES = {
     "duplication.duplicate": ERROR,
     "duplication.possible-duplicate": WARNING,
 }
+RULE_DOCS = {
+    "duplication.duplicate": (
+        "Flags a claim whose title, compared word for word in the same order after case, "
+        "hyphens, slugs and punctuation are normalised, is at least 'error_threshold' (95) "
+        "similar to an existing claim or to an earlier file of the same change (in path "
+        "order). Two claims that say the same thing split the links, evidence and challenges "
+        "that should build up on one of them. The finding names the existing file in "
+        "'duplicate_of' and keeps the closest candidates for the judge. "
+        "Example: proposing 'Bus-lanes cut commute times, because buses stop idling' when "
+        "'Bus lanes cut commute times because buses stop idling' exists."),
+    "duplication.possible-duplicate": (
+        "Flags a claim whose title is at least 'warning_threshold' (85) similar to an existing "
+        "claim's title in any word order, or whose description (five words or more) is at "
+        "least 'description_threshold' (90) similar to an existing description, when no "
+        "candidate is close enough to be a duplicate. Reversed titles ('B causes A' against "
+        "'A causes B') land here rather than under duplicate, since word order carries "
+        "direction. It is a warning: a paraphrase and a related claim look alike to a string "
+        "measure, and the judge or a reviewer decides; the candidates travel in 'candidates'. "
+        "Example: 'Signal priority shortens bus journeys on long-cycle corridors' against "
+        "the existing 'Signal priority shortens bus trips on long-cycle corridors'."),
+}
 DEFAULTS = {
     "error_threshold": 95,
     "warning_threshold": 85,

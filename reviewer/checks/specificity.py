@@ -51,6 +51,40 @@ RULES = {
     "specificity.unscoped-universal": WARNING,
     "specificity.description-restates-title": WARNING,
 }
+RULE_DOCS = {
+    "specificity.label-title": (
+        "Flags a title of fewer than 'min_words' (4) words with no verb: a topic, not a "
+        "proposition. Verbs are recognised leniently (auxiliaries, a list of common verbs, "
+        "'extra_verbs', words ending in -ed, and third-person -s forms except on the last "
+        "word of a short title). A label cannot be wrong, so it cannot be argued with, "
+        "linked as a premise or challenged. Example: '# Soil microbial diversity'."),
+    "specificity.short-title": (
+        "Flags a title of fewer than 'min_words' (4) words that does have a verb. It reads as "
+        "a sentence but is too short to say what, where and why, so it tends to collide with "
+        "claims about other scopes. It is a warning, since some short propositions are "
+        "precise. Example: '# Inflation erodes savings' (whose savings, where, how fast?)."),
+    "specificity.no-verb": (
+        "Flags a title of 'min_words' or more words in which no verb is found, so it reads as "
+        "a noun phrase. 'This note argues that <title>' must read as a sentence. It is a "
+        "warning because the verb detection is a word list, not a parser, and a domain verb "
+        "may be missing from it (add it to 'extra_verbs'). "
+        "Example: '# Microbial diversity in temperate arable soil'."),
+    "specificity.unscoped-universal": (
+        "Flags a title that uses one of the 'universals' ('all', 'always', 'never', 'every', "
+        "'the only', ...) as a whole word, not inside a longer or hyphenated word. "
+        "Universals make claims about different scopes look as if they contradict each "
+        "other, and one counter-example refutes them. It is a warning: scope the claim, or "
+        "argue in the body why the universal holds. "
+        "Example: '# Circuit breakers always prevent cascading failures'."),
+    "specificity.description-restates-title": (
+        "Flags a description that adds little beyond the title: its similarity to the title "
+        "is at least 'description_similarity' (85), or it adds fewer than 'min_new_words' (3) "
+        "content words (not stopwords, longer than two letters) the title does not have. The "
+        "description is where the mechanism, numbers, scope or source go; a restatement "
+        "wastes it. Example: title 'Bike-share stations near rail stops increase rail "
+        "ridership' with the description 'Bike share stations near rail stops increase "
+        "ridership on rail'."),
+}
 DEFAULTS = {
     "min_words": 4,
     "universals": ["all", "always", "never", "every", "the only", "the fundamental", "no one",
