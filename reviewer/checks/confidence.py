@@ -90,13 +90,13 @@ DEFAULTS = {
     "evidence_levels": ["proven", "likely"],
     "evidence_sections": ["evidence", "data", "results", "findings", "sources", "references"],
     "evidence_patterns": [
-        r"\d+(\.\d+)?\s?(%|percent|x\b|×|fold)",
+        r"(?<!\d)\d+(\.\d+)?\s?(%|percent|x\b|×|fold)",
         r"\b(19|20)\d\d\b",
         r"\bet al\.?",
         r"\bdoi:|10\.\d{4,}/",
         r"https?://",
         r"\$\s?\d",
-        r"\b\d{2,}[\d,.]*\s+[a-z]+",
+        r"\b\d{2,}(?:[,.]\d+)*\s+[a-z]",
         r'[“"][^”"\n]{40,}[”"]',
         r"\b(study|studies|trial|trials|survey|experiment|meta-analysis|dataset|census|audit|"
         r"report|paper|law|theorem)\b",

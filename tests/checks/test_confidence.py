@@ -1,7 +1,10 @@
 """confidence: evidence for the stated level, hedges in proven claims, named counter-evidence."""
 
+import time
+
 from conftest import add_claim, own_claim, rules, run_check, the_finding
 
+from reviewer.checks.confidence import DEFAULTS, _compile
 from reviewer.engine import APPROVE, REQUEST_CHANGES
 
 TITLE = "Bus lanes cut trip times on congested arterials"
@@ -115,3 +118,14 @@ def test_hedges_in_the_challenges_section_are_how_counter_evidence_is_stated(kb)
             "replicate it.\n")
     result = review(kb, TITLE, body=body, confidence="proven")
     assert [r for r in rules(result, "confidence") if "hedged" in r[1]] == []
+
+
+def test_default_patterns_run_in_linear_time():
+    """Untrusted text: long runs of digits, capitals, quotes or brackets must not backtrack."""
+    evidence = _compile(tuple(DEFAULTS["evidence_patterns"]))
+    n = 100_000
+    for text in ("a " + "1" * n, "1." * n, "1," * n, "Ab " * n, '"' * n, "(" * n + "2024",
+                 "Ab 12 " * n, "Ab Cd Ef " * n, "p" + "=" * n):
+        started = time.perf_counter()
+        evidence.search(text)
+        assert time.perf_counter() - started < 5, text[:20]
