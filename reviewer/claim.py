@@ -87,9 +87,13 @@ LINK = re.compile(r"(!?)\[\[([^\[\]\n]*)\]\]")
 
 
 def heading(line: str) -> tuple[int, str] | None:
-    """An ATX heading's level and text, closing hashes dropped; None for other lines.
-    Plain string scanning: the obvious regular expression backtracks cubically on a line
-    of many spaces, and headings come from pull requests."""
+    """An ATX heading's level and text (up to three spaces of indent, closing hashes
+    dropped); None for other lines. Plain string scanning: the obvious regular expression
+    backtracks cubically on a line of many spaces, and headings come from pull requests."""
+    indent = len(line) - len(line.lstrip(" "))
+    if indent > 3:
+        return None
+    line = line[indent:]
     level = len(line) - len(line.lstrip("#"))
     if not 1 <= level <= 6 or level == len(line) or not line[level].isspace():
         return None

@@ -10,6 +10,18 @@ What it checks
     possible duplicate (warning) and the top candidates are kept for the judge.
     Within one change, the later file (in path order) is the one reported.
 
+    A possible duplicate says how its title differs from the candidate it
+    names: `difference` holds `only_in_claim` (the words of the proposed title
+    the candidate's title lacks) and `only_in_candidate` (the reverse), in
+    title order, and the message shows them as +'in cities' / -'in suburbs'
+    (at most 8 words a side, then "…").
+    Words are compared after the normalisation above (lower case, hyphens and
+    punctuation gone). Stopwords are kept, since "not", "in" or "than" is
+    often the whole difference; a word repeated counts as often as it occurs,
+    a word that only moved is no difference, and the titles are aligned on
+    their longest common runs of words first, so a repeated word is reported
+    where the titles differ.
+
 Why it matters
     Two claims that say the same thing split the links, evidence and challenges
     that should accumulate on one of them.
@@ -34,7 +46,9 @@ What the judge is asked
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
+from difflib import SequenceMatcher
 
 from rapidfuzz import fuzz, process
 
@@ -48,6 +62,29 @@ RULES = {
     "duplication.duplicate": ERROR,
     "duplication.possible-duplicate": WARNING,
 }
+RULE_DOCS = {
+    "duplication.duplicate": (
+        "Flags a claim whose title, compared word for word in the same order after case, "
+        "hyphens, slugs and punctuation are normalised, is at least 'error_threshold' (95) "
+        "similar to an existing claim or to an earlier file of the same change (in path "
+        "order). Two claims that say the same thing split the links, evidence and challenges "
+        "that should build up on one of them. The finding names the existing file in "
+        "'duplicate_of' and keeps the closest candidates for the judge. "
+        "Example: proposing 'Bus-lanes cut commute times, because buses stop idling' when "
+        "'Bus lanes cut commute times because buses stop idling' exists."),
+    "duplication.possible-duplicate": (
+        "Flags a claim whose title is at least 'warning_threshold' (85) similar to an existing "
+        "claim's title in any word order, or whose description (five words or more) is at "
+        "least 'description_threshold' (90) similar to an existing description, when no "
+        "candidate is close enough to be a duplicate. Reversed titles ('B causes A' against "
+        "'A causes B') land here rather than under duplicate, since word order carries "
+        "direction. It is a warning: a paraphrase and a related claim look alike to a string "
+        "measure, and the judge or a reviewer decides; the candidates travel in "
+        "'candidates', and 'difference' lists the title words only the claim has and only "
+        "the candidate has, also shown in the message. Example: 'Signal priority shortens "
+        "bus journeys on long-cycle corridors' against the existing 'Signal priority "
+        "shortens bus trips on long-cycle corridors' (differs: +'journeys' / -'trips')."),
+}
 DEFAULTS = {
     "error_threshold": 95,
     "warning_threshold": 85,
@@ -57,6 +94,7 @@ DEFAULTS = {
 }
 LIMITS = {"error_threshold": (0, 100), "warning_threshold": (0, 100),
           "description_threshold": (0, 100), "candidates": (1, 20), "candidate_floor": (0, 100)}
+_ALIGN_LIMIT = 10_000  # word pairs aligned for a difference; titles are tens of words
 
 
 def prepare(ctx: ReviewContext, options: dict) -> dict[str, list]:
@@ -127,9 +165,83 @@ def validate(claim: Claim, ctx: ReviewContext, options: dict) -> Iterator[Findin
         if by_title or c.get("description_score", 0) >= options["description_threshold"]:
             what, score = ("title", c["title_score"]) if by_title else \
                 ("description", c["description_score"])
+            difference = title_difference(claim.title, c["title"])
             yield make(ID, "possible-duplicate", claim.path, line,
                        f"{what} is close to the existing claim '{c['path']}' "
-                       f"(similarity {score:.0f})",
+                       f"(similarity {score:.0f}); differs: {_show(claim.title, c['title'])}",
                        "check that this says something the existing claim does not; "
-                       "link to it if related", candidates=candidates)
+                       "link to it if related", candidates=candidates, difference=difference)
             return
+
+
+def title_difference(title: str, other: str) -> dict[str, list[str]]:
+    """The words of `title` that `other` lacks and the reverse, each in title order, after
+    normalising case, hyphens and punctuation. Stopwords are kept: 'in', 'not' or 'than' is
+    often the whole difference between two claims. A word repeated counts as often as it
+    occurs; a word that only moved is no difference."""
+    mine, theirs = normalize_name(title).split(), normalize_name(other).split()
+    added, dropped = _leftovers(mine, theirs)
+    return {"only_in_claim": [mine[i] for i in added],
+            "only_in_candidate": [theirs[i] for i in dropped]}
+
+
+def _leftovers(mine: list[str], theirs: list[str]) -> tuple[list[int], list[int]]:
+    """Positions of the words each side has that the other lacks. The titles are aligned
+    first (longest common runs of words), so that of a word repeated, the copy where the
+    titles differ is the one reported: 'the bus lane effect: the lanes cut delays' against
+    'the lanes cut delays' reports 'the bus lane effect'. Unaligned words found on both
+    sides only moved. Past _ALIGN_LIMIT word pairs only the common beginning and end are
+    aligned, which keeps the cost linear for very long titles."""
+    if len(mine) * len(theirs) <= _ALIGN_LIMIT:
+        blocks = SequenceMatcher(None, mine, theirs, autojunk=False).get_matching_blocks()
+        used_a = {a + k for a, _b, size in blocks for k in range(size)}
+        used_b = {b + k for _a, b, size in blocks for k in range(size)}
+        rest_a = [i for i in range(len(mine)) if i not in used_a]
+        rest_b = [i for i in range(len(theirs)) if i not in used_b]
+    else:
+        head = 0
+        while head < min(len(mine), len(theirs)) and mine[head] == theirs[head]:
+            head += 1
+        tail = 0
+        while (tail < min(len(mine), len(theirs)) - head
+               and mine[-1 - tail] == theirs[-1 - tail]):
+            tail += 1
+        rest_a = list(range(head, len(mine) - tail))
+        rest_b = list(range(head, len(theirs) - tail))
+    return (_missing(mine, rest_a, [theirs[i] for i in rest_b]),
+            _missing(theirs, rest_b, [mine[i] for i in rest_a]))
+
+
+def _missing(words: list[str], positions: list[int], other: list[str]) -> list[int]:
+    """Those of `positions` whose word is left over once each word of `other` is matched."""
+    left = Counter(other)
+    missing = []
+    for i in positions:
+        if left[words[i]] > 0:
+            left[words[i]] -= 1
+        else:
+            missing.append(i)
+    return missing
+
+
+def _show(title: str, other: str, limit: int = 8) -> str:
+    """The words only the claim has, then those only the candidate has, words next to each
+    other in a title quoted together: +'in cities' / -'in suburbs'."""
+    mine, theirs = normalize_name(title).split(), normalize_name(other).split()
+    added, dropped = _leftovers(mine, theirs)
+    if not added and not dropped:
+        return "the same words" if mine == theirs else "the same words in another order"
+    return f"+{_runs(mine, added, limit)} / -{_runs(theirs, dropped, limit)}"
+
+
+def _runs(words: list[str], positions: list[int], limit: int) -> str:
+    if not positions:
+        return "(nothing)"
+    runs: list[list[str]] = []
+    for n, i in enumerate(positions[:limit]):
+        if n and i == positions[n - 1] + 1:
+            runs[-1].append(words[i])
+        else:
+            runs.append([words[i]])
+    more = " …" if len(positions) > limit else ""
+    return ", ".join(f"'{' '.join(run)}'" for run in runs) + more

@@ -43,6 +43,31 @@ RULES = {
     "source_quality.undated-source": WARNING,
     "source_quality.broken-source-link": ERROR,
 }
+RULE_DOCS = {
+    "source_quality.placeholder-source": (
+        "Flags a 'source' that is a placeholder ('unknown', 'internet', 'n/a', 'TBD', '-' "
+        "... from 'placeholders'), or is made only of words from 'vague_words' and "
+        "'placeholders' with no year, URL, DOI or wiki link. Such a source cannot be found, "
+        "checked, challenged or updated, so the claim is unattributed. The other source "
+        "rules are skipped for it. Example: 'source: \"various internet articles\"'."),
+    "source_quality.thin-source": (
+        "Flags a 'source' of fewer than 'min_words' (3) words that gives no year, URL, DOI or "
+        "wiki link, too little to find the work by. An author or organisation with a year is "
+        "traceable and passes. It is a warning: a short source may still be identifiable to "
+        "a domain expert. Example: 'source: \"Halvorsen\"' (who, and which work?)."),
+    "source_quality.undated-source": (
+        "Flags, when 'require_date_or_link' is true, a 'source' long enough not to be thin "
+        "that still gives no year (1500-2099), URL, DOI or wiki link. A year or a link is "
+        "what tells two editions, versions or reports apart and lets a reader retrieve the "
+        "work. Example: 'source: \"Transport for London, Bus Priority Review\"' with no year "
+        "or address."),
+    "source_quality.broken-source-link": (
+        "Flags a wiki link inside 'source' that resolves to no note, or points outside the "
+        "knowledge base. Knowledge bases that archive their sources as notes cite them by "
+        "link, and a broken one leaves the claim with no traceable source. "
+        "Example: 'source: \"[[Halvorsen 2024 bus lane study]]\"' when no such source note "
+        "exists."),
+}
 DEFAULTS = {
     "placeholders": ["unknown", "internet", "various", "n/a", "na", "none", "tbd", "todo", "?",
                      "-", "web", "online", "google", "misc", "miscellaneous", "see above",

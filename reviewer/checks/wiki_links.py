@@ -57,6 +57,54 @@ RULES = {
     "wiki_links.unresolved-reference": WARNING,
     "wiki_links.link-broken-by-change": ERROR,
 }
+RULE_DOCS = {
+    "wiki_links.broken-link": (
+        "Flags a wiki link of the body ('[[target]]', with or without '|alias', '#heading' or "
+        "a leading '!') that resolves to no note and no attachment of the knowledge base, "
+        "including notes added by the same change. Links resolve by file name, "
+        "case-insensitively, with or without a folder prefix; links in code are ignored. The "
+        "message names up to 'suggestions' existing notes at least 'suggestion_cutoff' "
+        "similar, and the hint offers the best one. A broken link is an argument with a "
+        "missing premise. Example: '[[bus lanes cut comute times]]' where the note is 'Bus "
+        "lanes cut commute times'."),
+    "wiki_links.link-outside-kb": (
+        "Flags a wiki link whose path climbs above the knowledge-base root: a target that "
+        "starts with '../' after normalisation, or a './' or '../' link that leaves the root "
+        "from the linking note's folder. Such a target is never read. A knowledge base links "
+        "to its own notes; a link out of the repository is a mistake at best and a probe for "
+        "files on the reviewer's machine at worst. "
+        "Example: '[[../../../etc/passwd]]' in a note two folders deep."),
+    "wiki_links.ambiguous-link": (
+        "Flags a wiki link whose name matches several notes in different folders when none "
+        "of them sits in the linking note's own folder (the one Obsidian would pick). The "
+        "link may point at a different note for each reader and tool. It is a warning: the "
+        "link works, but not reliably. "
+        "Example: '[[Overview]]' when both 'domains/health/Overview.md' and "
+        "'domains/energy/Overview.md' exist; write '[[domains/health/Overview]]'."),
+    "wiki_links.broken-heading": (
+        "Flags a link to a heading or block that does not exist in the note it points at: "
+        "'[[note#Heading]]' needs a heading with that text (compared after normalising case "
+        "and punctuation), '[[note#Outer#Inner]]' needs the last part, '[[note#^id]]' needs "
+        "a line ending in '^id', and '[[#Heading]]' points into the claim itself. The note "
+        "exists, so readers still land somewhere; it is a warning. "
+        "Example: '[[Cover crops raise soil carbon#Evidence]]' when that note has no Evidence "
+        "heading."),
+    "wiki_links.unresolved-reference": (
+        "Flags an entry of a 'reference_fields' list (depends_on) that names no note. An "
+        "entry written as '[[link]]' must resolve. A plain entry may be free-text evidence "
+        "('Okafor 2023 field trial'), so it is reported only when an existing note's name is "
+        "at least 'reference_cutoff' (85) similar, which points at a misspelled or re-slugged "
+        "title. The reasoning chain in depends_on is what makes a claim checkable. Example: "
+        "'depends_on: [\"Transit signal priority yields larger time savings on corridors "
+        "with long signal cycle\"]' (the note's name ends in 'cycles')."),
+    "wiki_links.link-broken-by-change": (
+        "Flags, in 'diff', a link in a note outside the change that resolved before and "
+        "resolves to nothing once the change deletes or renames its target. It is reported on "
+        "the file that holds the link, which the change did not touch, so the author of the "
+        "rename sees what else must be updated. Example: a pull request renames 'Bus lanes "
+        "cut delays.md' to 'Bus lanes cut peak delays.md' while three maps still link "
+        "'[[Bus lanes cut delays]]'."),
+}
 DEFAULTS = {"suggestions": 3, "suggestion_cutoff": 60, "reference_fields": ["depends_on"],
             "reference_cutoff": 85}
 LIMITS = {"suggestions": (0, 20), "suggestion_cutoff": (0, 100), "reference_cutoff": (0, 100)}

@@ -30,7 +30,8 @@ def check(*args: str) -> tuple[int, dict, str]:
 
 @pytest.fixture
 def kb(tmp_path):
-    root = write_tree(tmp_path / "kb", {f"domains/x/{TITLE}.md": own_claim(TITLE, domain="x", body=BODY)})
+    root = write_tree(tmp_path / "kb", {
+        f"domains/x/{TITLE}.md": own_claim(TITLE, domain="x", body=BODY)})
     write_tree(tmp_path, {"secret/config": f"[remote]\n{SECRET}\n"})
     return root
 
@@ -65,7 +66,8 @@ def test_extends_cannot_read_a_file_outside_the_knowledge_base(kb, tmp_path):
 
 
 @pytest.mark.parametrize("token", [
-    "ghp_" + "a1" * 18, "ghs_" + "B2" * 18, "github_pat_" + "c3_" * 10, "sk-ant-api03-" + "d4" * 12,
+    "ghp_" + "a1" * 18, "ghs_" + "B2" * 18, "github_pat_" + "c3_" * 10,
+    "sk-ant-api03-" + "d4" * 12,
 ])
 def test_tokens_are_redacted_in_every_output(kb, token):
     (kb / "domains" / "x" / f"{TITLE}.md").write_text(

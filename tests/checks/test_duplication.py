@@ -1,7 +1,12 @@
 """duplication: titles (and descriptions) compared with the base and with the rest of the change."""
 
+import json
+
+import pytest
 from conftest import add_claim, claim_text, own_claim, rules, run_check, the_finding
 
+from reviewer.checks.duplication import title_difference
+from reviewer.render import render
 from reviewer.review import APPROVE, REQUEST_CHANGES
 
 FOLDER = "domains/urban-transit/"
@@ -87,3 +92,38 @@ def test_reversed_direction_is_a_possible_duplicate_not_a_duplicate(kb):
     result = run_check(kb, [path])
     assert rules(result, "duplication") == [(11, "duplication.possible-duplicate")]
     assert result.verdict == APPROVE
+
+
+def test_possible_duplicate_says_how_the_titles_differ(kb):
+    result = review(kb, "Signal priority shortens bus journeys on long-cycle corridors")
+    assert rules(result, "duplication") == [(11, "duplication.possible-duplicate")]
+    assert the_finding(result, "duplication.possible-duplicate").extras["difference"] == \
+        {"only_in_claim": ["journeys"], "only_in_candidate": ["trips"]}
+
+
+def test_a_reversed_title_differs_by_no_word(kb):
+    add_claim(kb, f"{FOLDER}Inflation causes unemployment in small open economies.md",
+              own_claim("Inflation causes unemployment in small open economies"))
+    path = add_claim(kb, f"{FOLDER}Unemployment causes inflation in small open economies.md",
+                     own_claim("Unemployment causes inflation in small open economies"))
+    found = the_finding(run_check(kb, [path]), "duplication.possible-duplicate")
+    assert found.extras["difference"] == {"only_in_claim": [], "only_in_candidate": []}
+
+
+def test_the_difference_is_in_the_json_contract(kb):
+    result = review(kb, "Signal priority shortens bus journeys on long-cycle corridors")
+    [finding] = [f for f in json.loads(render(result, "json"))["files"][0]["findings"]
+                 if f["rule"] == "duplication.possible-duplicate"]
+    assert finding["difference"]["only_in_candidate"] == ["trips"]
+
+
+@pytest.mark.parametrize(("title", "other", "mine", "theirs"), [
+    ("Bus lanes cut delays in cities", "Bus-lanes cut delays", ["in", "cities"], []),
+    ("Bus lanes do not cut delays", "Bus lanes cut delays", ["do", "not"], []),  # stopwords kept
+    ("The bus lane effect: the lanes cut delays", "the lanes cut delays",
+     ["the", "bus", "lane", "effect"], []),  # the repeated word where the titles differ
+    ("Lanes cut delays and lanes cut costs", "Lanes cut delays", ["and", "lanes", "cut", "costs"],
+     []),
+])
+def test_title_difference(title, other, mine, theirs):
+    assert title_difference(title, other) == {"only_in_claim": mine, "only_in_candidate": theirs}

@@ -123,3 +123,17 @@ def test_the_readme_lists_every_rule_with_its_default_severity():
             after = row[row.index(short):]
             assert after[after.index("("):].startswith(f"({severity}"), \
                 f"README gives {rule} another severity than {severity}"
+
+
+@pytest.mark.parametrize("module", CHECKS, ids=lambda m: m.ID)
+def test_every_rule_has_its_documentation(module):
+    """RULE_DOCS is the per-rule page: one paragraph per rule of RULES, with an example."""
+    assert list(module.RULE_DOCS) == list(module.RULES)
+    for rule, doc in module.RULE_DOCS.items():
+        assert isinstance(doc, str), rule
+        assert doc == doc.strip() and "\n" not in doc, f"{rule}: one paragraph"
+        assert len(doc) >= 200, f"{rule}: a paragraph says what, why and shows an example"
+        sentences = [s for s in doc.replace("e.g.", "eg").split(". ") if s.strip()]
+        assert len(sentences) >= 3, f"{rule}: at least three sentences"
+        assert "Example" in doc, f"{rule}: no example"
+        assert doc.index("Example") > 100, f"{rule}: the example comes after the explanation"

@@ -1,8 +1,11 @@
 """specificity: the title is a scoped proposition and the description adds to it."""
 
+import time
+
 import pytest
 from conftest import add_claim, own_claim, rules, run_check, the_finding
 
+from reviewer.checks.specificity import DEFAULTS, vague_quantifiers
 from reviewer.review import APPROVE, REQUEST_CHANGES
 
 TITLE = "Bus lanes cut trip times on congested arterials"
@@ -110,3 +113,117 @@ def test_severity_override_changes_the_verdict(kb):
     assert rules(result, "specificity") == [(TITLE_LINE, "specificity.label-title")]
     assert the_finding(result, "specificity.label-title").severity == "warning"
     assert result.verdict == APPROVE
+
+
+# -- question-title ---------------------------------------------------------------------------
+@pytest.mark.parametrize(("title", "word"), [
+    ("Does congestion pricing reduce traffic because drivers switch to transit?", "does"),
+    ("Why do buses bunch? Drivers wait longer at stops with cash fares", "why"),
+    ("Bus lanes cut trip times on arterials but for how long?", "?"),
+])
+def test_question_title(kb, title, word):
+    result = review(kb, title)
+    assert rules(result, "specificity") == [(TITLE_LINE, "specificity.question-title")]
+    found = the_finding(result, "specificity.question-title")
+    assert (found.severity, found.extras["word"]) == ("error", word)
+    assert result.verdict == REQUEST_CHANGES
+
+
+@pytest.mark.parametrize("title", [
+    "Why buses bunch: drivers wait longer at stops with cash fares",
+    "What matters for bus ridership is frequency rather than fares",
+    "How 'why now?' objections stall bus lane projects in councils",
+    "Does-nothing budgets leave bus shelters unrepaired for years",
+])
+def test_statements_that_open_like_questions_pass(kb, title):
+    assert rules(review(kb, title), "specificity") == []
+
+
+def test_question_words_come_from_the_rubric(kb):
+    title = "Why do buses bunch? Drivers wait longer at stops with cash fares"
+    rubric(kb, "    question_words: [does]\n")
+    assert rules(review(kb, title), "specificity") == []
+    assert rules(review(kb, "Do bus lanes cut trip times on congested arterials?"),
+                 "specificity") == [(TITLE_LINE, "specificity.question-title")]
+
+
+# -- vague-quantifier -------------------------------------------------------------------------
+DESCRIPTION_LINE = 4
+PLAIN = "Measured on 40 corridors in 2024, the gain comes from fewer signal stops"
+PLAIN_TITLE_LINE = 10  # a one-line description moves the title up a line
+
+
+def plain(kb, title):
+    """A review whose description does not repeat the title (own_claim's default does)."""
+    return review(kb, title, description=PLAIN)
+
+
+def test_vague_quantifier_in_the_title(kb):
+    result = plain(kb, "Bus lanes significantly cut trip times on congested arterials")
+    assert rules(result, "specificity") == [(PLAIN_TITLE_LINE, "specificity.vague-quantifier")]
+    found = the_finding(result, "specificity.vague-quantifier")
+    assert (found.severity, found.extras["where"], found.extras["words"]) == \
+        ("warning", "title", ["significantly"])
+    assert result.verdict == APPROVE
+
+
+def test_vague_quantifiers_in_the_description(kb):
+    result = review(kb, TITLE, description="Many riders switch to buses after the lanes open, "
+                                           "and operators report various other gains")
+    assert rules(result, "specificity") == [(DESCRIPTION_LINE, "specificity.vague-quantifier")]
+    assert the_finding(result, "specificity.vague-quantifier").extras["words"] == \
+        ["many", "various"]
+
+
+@pytest.mark.parametrize("title", [
+    "Bus lanes cut trip times in many cities",  # the scope word governs the quantifier
+    "Bus lanes cut trip times a lot of the time on arterials",
+    "Bus lanes cut trip times significantly; a 2024 audit counted the riders",  # other clause
+])
+def test_quantifiers_left_vague(kb, title):
+    assert rules(plain(kb, title), "specificity") == \
+        [(PLAIN_TITLE_LINE, "specificity.vague-quantifier")]
+
+
+@pytest.mark.parametrize("title", [
+    "Bus lanes significantly cut trip times in central London",  # scope after
+    "In London bus lanes significantly cut trip times",  # scope before
+    "Bus lanes cut trip times significantly, by about 20%",  # a figure
+    "Twice as many riders board buses on corridors with lanes",  # a number word
+    "Bus lanes brought a statistically significant cut of trip times",  # not vague
+    "Many-to-many transfers slow down suburban bus networks",  # one hyphenated word
+])
+def test_quantifiers_pinned_down_pass(kb, title):
+    assert rules(plain(kb, title), "specificity") == []
+
+
+def test_vague_quantifier_options_come_from_the_rubric(kb):
+    title = "Bus lanes significantly cut trip times on congested arterials"
+    rubric(kb, "    vague_quantifiers: [many, a lot of]\n")
+    assert rules(plain(kb, title), "specificity") == []
+    rubric(kb, "    scope_words: [on]\n")
+    assert rules(plain(kb, title), "specificity") == []
+    rubric(kb, "    quantifier_window: 1\n")
+    assert rules(plain(kb, "In London bus lanes significantly cut trip times"),
+                 "specificity") == [(PLAIN_TITLE_LINE, "specificity.vague-quantifier")]
+
+
+def test_teleo_codex_preset_leaves_some_to_scope_universals(kb):
+    """The checklist asks authors to scope universals; "some" is how they do it."""
+    title = "Some bus lanes cut trip times because they skip the worst junctions"
+    assert rules(plain(kb, title), "specificity") == \
+        [(PLAIN_TITLE_LINE, "specificity.vague-quantifier")]
+    (kb / ".claim-review.yaml").write_text("extends: teleo-codex\n", encoding="utf-8")
+    assert rules(plain(kb, title), "specificity") == []
+    assert rules(plain(kb, "Bus lanes significantly cut trip times on congested arterials"),
+                 "specificity") == [(PLAIN_TITLE_LINE, "specificity.vague-quantifier")]
+
+
+def test_vague_quantifiers_are_found_in_linear_time():
+    """Untrusted text: the description can be as long as the file."""
+    n = 50_000
+    for text in ("many " * n, "many, " * n + "1", "in " * n + "significantly",
+                 "- " * n, "1." * n, "a lot of " * n):
+        started = time.perf_counter()
+        vague_quantifiers(text, DEFAULTS)
+        assert time.perf_counter() - started < 5, text[:20]
