@@ -46,6 +46,7 @@ What the judge is asked
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator
 from difflib import SequenceMatcher
@@ -131,10 +132,14 @@ def _candidates(claim: Claim, pool: list, titles: list[str], descriptions: list[
                                          "title_score": round(fuzz.ratio(
                                              title, titles[i]), 1)})
             entry["description_score"] = round(score, 1)
-    own = normalize_name(claim.title)
-    for entry in found.values():
+    own, own_clauses = normalize_name(claim.title), clauses(claim.title)
+    for i, entry in found.items():
+        if "description_score" not in entry and description:
+            entry["description_score"] = round(fuzz.ratio(description, descriptions[i]), 1)
         # word order carries direction: "A causes B" does not duplicate "B causes A"
         entry["ordered_score"] = round(fuzz.ratio(own, normalize_name(entry["title"])), 1)
+        if own_clauses.count("|") >= 1:  # clause order does not: "X because Y" = "because Y, X"
+            entry["clause_score"] = round(fuzz.ratio(own_clauses, clauses(entry["title"])), 1)
     ranked = sorted(found.values(), key=lambda e: (-e["title_score"], e["path"]))
     return ranked[: options["candidates"]]
 
@@ -153,10 +158,15 @@ def validate(claim: Claim, ctx: ReviewContext, options: dict) -> Iterator[Findin
     candidates = ctx.state.get(ID, {}).get(claim.path, [])
     line = claim.title_line or 1
     for c in candidates:
-        if c["ordered_score"] >= options["error_threshold"]:
+        reordered = c.get("clause_score", 0) >= options["error_threshold"] \
+            and c.get("description_score", 0) >= options["description_threshold"]
+        if c["ordered_score"] >= options["error_threshold"] or reordered:
+            how = (f"similarity {c['ordered_score']:.0f} >= {options['error_threshold']}"
+                   if not reordered or c["ordered_score"] >= options["error_threshold"] else
+                   f"the same clauses in another order, similarity {c['clause_score']:.0f}, "
+                   f"and descriptions {c['description_score']:.0f} alike")
             yield make(ID, "duplicate", claim.path, line,
-                       f"title duplicates the existing claim '{c['path']}' "
-                       f"(similarity {c['ordered_score']:.0f} >= {options['error_threshold']})",
+                       f"title duplicates the existing claim '{c['path']}' ({how})",
                        "add this evidence to the existing claim instead, or sharpen the title "
                        "to say what is new", duplicate_of=c["path"], candidates=candidates)
             return
@@ -172,6 +182,19 @@ def validate(claim: Claim, ctx: ReviewContext, options: dict) -> Iterator[Findin
                        "check that this says something the existing claim does not; "
                        "link to it if related", candidates=candidates, difference=difference)
             return
+
+
+_CLAUSE_BREAK = re.compile(r"[,;:\u2014\u2013]|\s-\s")
+_CONNECTIVE = re.compile(r"\b(because|since|while|whereas|although|though|unless|"
+                         r"given that|so that|which)\b")
+
+
+def clauses(title: str) -> str:
+    """The title's clauses, normalised and sorted, joined by ' | ': the same for "X
+    because Y" and "Because Y, X", different for "A causes B" and "B causes A"."""
+    marked = _CONNECTIVE.sub(r"|\1", _CLAUSE_BREAK.sub("|", title.lower()))
+    parts = sorted(p for p in (normalize_name(part) for part in marked.split("|")) if p)
+    return " | ".join(parts)
 
 
 def title_difference(title: str, other: str) -> dict[str, list[str]]:

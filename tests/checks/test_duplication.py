@@ -127,3 +127,38 @@ def test_the_difference_is_in_the_json_contract(kb):
 ])
 def test_title_difference(title, other, mine, theirs):
     assert title_difference(title, other) == {"only_in_claim": mine, "only_in_candidate": theirs}
+
+
+def test_clauses_in_another_order_with_the_same_description_are_a_duplicate(kb):
+    """"X because Y" against "Because Y, X": the same claim. "A causes B" against "B causes
+    A" stays a possible duplicate: the difference is clause order, not word order."""
+    description = "Measured across 40 corridors, the gain comes from fewer signal stops"
+    add_claim(kb, f"{FOLDER}Bus lanes speed up buses because cars stop blocking them.md",
+              own_claim("Bus lanes speed up buses because cars stop blocking them",
+                        description=description))
+    result = review(kb, "Because cars stop blocking them, bus lanes speed up buses",
+                    own_claim("Because cars stop blocking them, bus lanes speed up buses",
+                              description=description + "."))
+    assert rules(result, "duplication") == [(10, "duplication.duplicate")]
+    other = review(kb, "Because cars stop blocking them, bus lanes speed up buses",
+                   own_claim("Because cars stop blocking them, bus lanes speed up buses"))
+    assert [r for _l, r in rules(other, "duplication")] == ["duplication.possible-duplicate"]
+
+
+def test_reversed_words_in_one_clause_stay_a_possible_duplicate(kb):
+    description = "Measured across 40 corridors, the gain comes from fewer signal stops"
+    add_claim(kb, f"{FOLDER}Unemployment causes inflation in small open economies.md",
+              own_claim("Unemployment causes inflation in small open economies",
+                        description=description))
+    result = review(kb, "Inflation causes unemployment in small open economies",
+                    own_claim("Inflation causes unemployment in small open economies",
+                              description=description))
+    assert [r for _l, r in rules(result, "duplication")] == ["duplication.possible-duplicate"]
+
+
+def test_clauses_are_split_at_punctuation_and_connectives():
+    from reviewer.checks.duplication import clauses
+
+    assert clauses("X rises because Y falls") == clauses("Because Y falls, X rises")
+    assert clauses("A causes B") != clauses("B causes A")
+    assert clauses("a; b: c — d, which e") == "a | b | c | d | which e"
