@@ -45,14 +45,16 @@ class Baseline:
                     counts[(finding.path, finding.rule, finding.subject())] += 1
         return cls(counts)
 
-    def apply(self, reports: list[FileReport]) -> list[dict[str, Any]]:
-        """Mark baselined new findings existing; the stale entries among `reports`' files."""
+    def apply(self, reports: list[FileReport], changed: bool = False) -> list[dict[str, Any]]:
+        """Mark baselined new findings existing; the stale entries among `reports`' files.
+        A team may accept notes that cannot be read in an audit of the base (`check`), but
+        not in a change (`changed`): a note the change touches must be readable to pass."""
         remaining = Counter(self.counts)
         for report in reports:
             for finding in report.findings:
                 key = (finding.path, finding.rule, finding.subject())
                 if finding.status == NEW and finding.source != "judge" and remaining[key] > 0 \
-                        and may_be_existing(finding):
+                        and (not changed or may_be_existing(finding)):
                     remaining[key] -= 1
                     finding.status = EXISTING
                     finding.extras["baselined"] = True

@@ -118,7 +118,7 @@ def judge_claims(reports: list[FileReport], ctx: ReviewContext,
     reason = _reason_not_to_run(settings, len(claims), no_llm, key)
     if reason is not None:
         _not_run(result, settings, reason, needed=bool(claims),
-                 tell=reason == NO_KEY or len(claims) > settings.max_claims)
+                 tell=not no_llm and (reason == NO_KEY or len(claims) > settings.max_claims))
         return result
     checks = [m.ID for m in CHECKS if ctx.rubric.check_enabled(m.ID)]
     shared = {"system": system_blocks(ctx, settings, checks),

@@ -45,7 +45,8 @@ def build_review(change: Change, no_llm: bool = False) -> Review:
         report.findings = leveled(report.findings, rubric)
         classify(report, base)
         report.findings.sort(key=Finding.sort_key)
-    stale = change.baseline.apply(reports) if change.baseline is not None else []
+    stale = change.baseline.apply(reports, changed=change.compared) \
+        if change.baseline is not None else []
     return Review(files=reports, verdict=decide(counted(reports, rubric), rubric.fail_on),
                   rubric=rubric, stats=change.stats(), judge=judged.summary,
                   notes=list(judged.notes), incomplete=judged.incomplete,

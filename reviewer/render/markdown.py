@@ -93,8 +93,10 @@ def _before_the_change(review: Review) -> list[str]:
                         [f"- {code(f.path)} " + finding_text(f) + " Reason: "
                          + inline(f.extras.get("suppressed_by", "")) for f in suppressed])
     if review.stale_baseline:
-        out += [f"_{count(len(review.stale_baseline), 'baseline entry')} no longer match any "
-                "finding; `claim-review baseline --prune` drops them._", ""]
+        stale = len(review.stale_baseline)
+        out += [f"_{count(stale, 'baseline entry')} no longer "
+                f"{'matches' if stale == 1 else 'match'} any finding; "
+                "`claim-review baseline --prune` drops them._", ""]
     return out
 
 

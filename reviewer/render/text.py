@@ -70,8 +70,11 @@ def _fixed_and_stale(review: Review) -> list[str]:
         lines += [f"fixed: {clean(report.path)}:{f.line}: {f.rule} {clean(f.message)}"
                   for f in report.fixed]
     if review.stale_baseline:
-        lines.append(f"{count(len(review.stale_baseline), 'baseline entry')} no longer "
-                     "match any finding; `claim-review baseline --prune` drops them:")
+        stale = len(review.stale_baseline)
+        lines.append(f"{count(stale, 'baseline entry')} no longer "
+                     f"{'matches' if stale == 1 else 'match'} any finding; "
+                     "`claim-review baseline --prune` drops "
+                     f"{'it' if stale == 1 else 'them'}:")
         lines += [f"  stale: {clean(e['path'])}: {e['rule']} {clean(e['subject'])}"
                   for e in review.stale_baseline]
     return [*lines, ""] if lines else []
