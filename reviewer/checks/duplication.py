@@ -56,6 +56,7 @@ from rapidfuzz import fuzz, process
 from reviewer.claim import Claim, comparable, normalize_name
 from reviewer.findings import ERROR, WARNING, Finding, make
 from reviewer.kb import ReviewContext
+from reviewer.nearby import Nearby
 
 ID = "duplication"
 TITLE = "Duplicate/redundancy"
@@ -102,33 +103,71 @@ def prepare(ctx: ReviewContext, options: dict) -> dict[str, list]:
     """Score each claim under review against existing claims and earlier claims of the change."""
     exclude = ctx.change_paths | set(ctx.removed)
     existing = ctx.base.title_entries(exclude)
-    pool = [(e.path, e.title, e.description) for e in existing]
-    titles = [comparable(t) for _, t, _ in pool]
-    descriptions = [comparable(d) for _, _, d in pool]
+    pool = Pool(existing, ctx.claims)
+    for entry in existing:
+        pool.add(entry.path, entry.title, entry.description)
     results: dict[str, list] = {}
     for claim in sorted(ctx.claims, key=lambda c: c.path):
-        results[claim.path] = _candidates(claim, pool, titles, descriptions, options)
-        pool.append((claim.path, claim.title, claim.field_text("description")))
-        titles.append(comparable(claim.title))
-        descriptions.append(comparable(claim.field_text("description")))
+        results[claim.path] = _candidates(claim, pool, options)
+        pool.add(claim.path, claim.title, claim.field_text("description"))
     return results
 
 
-def _candidates(claim: Claim, pool: list, titles: list[str], descriptions: list[str],
-                options: dict) -> list[dict]:
+BLOCKING_FROM = 5_000_000  # comparisons: above this, search through Nearby, not all pairs
+
+
+class Pool:
+    """The claims a title is compared with. Past BLOCKING_FROM comparisons (a whole base
+    of a few thousand claims), candidates come from an inverted index of word keys
+    (reviewer/nearby.py) instead of every pair."""
+
+    def __init__(self, existing: list, claims: list[Claim]):
+        self.entries: list[tuple[str, str, str]] = []
+        self.titles: list[str] = []
+        self.descriptions: list[str] = []
+        self.near = None
+        if (len(existing) + len(claims)) * len(claims) > BLOCKING_FROM:
+            titles = [comparable(e.title) for e in existing]
+            titles += [comparable(c.title) for c in claims]
+            descriptions = [comparable(e.description) for e in existing]
+            descriptions += [comparable(c.field_text("description")) for c in claims]
+            self.near = (Nearby(titles), Nearby(descriptions))
+
+    def add(self, path: str, title: str, description: str) -> None:
+        self.entries.append((path, title, description))
+        self.titles.append(comparable(title))
+        self.descriptions.append(comparable(description))
+        if self.near is not None:
+            self.near[0].add(self.titles[-1])
+            self.near[1].add(self.descriptions[-1])
+
+    def best(self, query: str, which: int, limit: int, cutoff: float) -> list[tuple[float, int]]:
+        """(score, index) of the closest titles (which=0) or descriptions (1)."""
+        strings = self.titles if which == 0 else self.descriptions
+        subset = self.near[which].candidates(query) if self.near is not None else None
+        if subset is None:
+            return [(score, i) for _s, score, i in process.extract(
+                query, strings, scorer=fuzz.ratio, limit=limit, score_cutoff=cutoff)]
+        if not subset:
+            return []
+        found = process.extract(query, [strings[i] for i in subset], scorer=fuzz.ratio,
+                                limit=limit, score_cutoff=cutoff)
+        return [(score, subset[j]) for _s, score, j in found]
+
+
+def _candidates(claim: Claim, pool: Pool, options: dict) -> list[dict]:
     found: dict[int, dict] = {}
     title = comparable(claim.title)
+    entries, titles, descriptions = pool.entries, pool.titles, pool.descriptions
     if title:
-        for _, score, i in process.extract(title, titles, scorer=fuzz.ratio,
-                                           limit=options["candidates"],
-                                           score_cutoff=options["candidate_floor"]):
-            found[i] = {"path": pool[i][0], "title": pool[i][1], "title_score": round(score, 1)}
+        for score, i in pool.best(title, 0, options["candidates"], options["candidate_floor"]):
+            found[i] = {"path": entries[i][0], "title": entries[i][1],
+                        "title_score": round(score, 1)}
     description = comparable(claim.field_text("description"))
     if len(description.split()) >= 5:
-        for _, score, i in process.extract(description, descriptions, scorer=fuzz.ratio,
-                                           limit=options["candidates"],
-                                           score_cutoff=options["description_threshold"]):
-            entry = found.setdefault(i, {"path": pool[i][0], "title": pool[i][1],
+        for score, i in pool.best(description, 1, options["candidates"],
+                                  options["description_threshold"]):
+            entry = found.setdefault(i, {"path": entries[i][0], "title": entries[i][1],
                                          "title_score": round(fuzz.ratio(
                                              title, titles[i]), 1)})
             entry["description_score"] = round(score, 1)
