@@ -12,6 +12,7 @@ from reviewer.baseline import Baseline, loads
 from reviewer.claim import Claim
 from reviewer.findings import Finding, make
 from reviewer.globs import matches
+from reviewer.index import Index
 from reviewer.kb import KnowledgeBase, ReviewContext
 from reviewer.parse import parse_claim, problem
 from reviewer.rubric import Rubric
@@ -52,8 +53,8 @@ def today() -> date:
 
 
 def from_paths(kb_root: Path, args: list[Path], rubric: Rubric,
-               baseline: Baseline | None = None) -> Change:
-    kb = KnowledgeBase(DirSource(kb_root, rubric.files_exclude), rubric)
+               baseline: Baseline | None = None, index: Index | None = None) -> Change:
+    kb = KnowledgeBase(DirSource(kb_root, rubric.files_exclude), rubric, index)
     root = kb.source.root
     claims: list[Claim] = []
     skipped: list[str] = []
@@ -153,7 +154,7 @@ def merge_base(repo: Path, base: str, head: str) -> str:
 
 
 def from_git(repo: Path, base: str, head: str, rubric: Rubric, *, worktree: bool = False,
-             baseline: Baseline | str | None = USE_BASE) -> Change:
+             baseline: Baseline | str | None = USE_BASE, index: Index | None = None) -> Change:
     """The notes changed between the merge-base of `base` and `head` (or, with `worktree`,
     the working tree), with their base versions for comparison."""
     require_repo(repo)
@@ -161,12 +162,16 @@ def from_git(repo: Path, base: str, head: str, rubric: Rubric, *, worktree: bool
     start = merge_base(repo, base, head_commit)
     base_tree = GitTreeSource(repo, start)
     head_tree = WorkTreeSource(toplevel(repo)) if worktree else GitTreeSource(repo, head)
-    head_kb = KnowledgeBase(head_tree, rubric)
-    base_kb = KnowledgeBase(base_tree, rubric)
+    head_kb = KnowledgeBase(head_tree, rubric, index)
+    base_kb = KnowledgeBase(base_tree, rubric, index)
     scope = Scope(rubric)
     claims, skipped, deleted, removed = [], [], [], []
     base_versions: dict[str, Claim] = {}
-    for status, old, new in changed_files(repo, start, None if worktree else head_commit):
+    changed = changed_files(repo, start, None if worktree else head_commit)
+    if hasattr(head_tree, "prefetch"):  # one git process for every changed file
+        head_tree.prefetch([new for status, _old, new in changed if status != "D"])
+    base_tree.prefetch([old for status, old, _new in changed if status in "MRT"])
+    for status, old, new in changed:
         if status in "DR":
             _left(old, status, base_kb, scope, removed, deleted)
         if status == "D":

@@ -117,6 +117,13 @@ def comparable(text: str) -> str:
     return " ".join(sorted(normalize_name(text).split()))
 
 
+def deslugify(stem: str) -> str:
+    """A title from a file name: `bus-lanes-cut-delays` reads `bus lanes cut delays`."""
+    if " " in stem:
+        return stem
+    return stem.replace("-", " ").replace("_", " ").strip()
+
+
 def slugify(title: str) -> str:
     return "-".join(re.sub(r"[^\w\s-]", "", title.lower()).replace("_", " ").split())
 

@@ -59,6 +59,9 @@ def main() -> None:
 
 
 def review_options(fn):
+    fn = click.option("--cache-dir", metavar="DIR", default=None,
+                      help="Folder of the persistent index of the knowledge base (default: "
+                           "CLAIM_REVIEW_INDEX_DIR, else ~/.cache/claim-review; '' for none).")(fn)
     fn = click.option("--model", metavar="MODEL",
                       help="Anthropic model for the LLM judge (overrides CLAIM_REVIEW_MODEL "
                            "and the rubric's judge.model).")(fn)
@@ -91,8 +94,8 @@ def display_options(fn):
 @display_options
 @_fail_on_config
 def check(files: tuple[Path, ...], kb_dir: Path | None, rubric: Path | None, fmt: str,
-          no_llm: bool, model: str | None, baseline_file: Path | None, no_baseline: bool,
-          new_only: bool) -> None:
+          no_llm: bool, model: str | None, cache_dir: str | None, baseline_file: Path | None,
+          no_baseline: bool, new_only: bool) -> None:
     """Review FILES (or folders of them) against the knowledge base.
 
     With no FILES, every claim of the knowledge base is reviewed, or, run from a folder
@@ -103,8 +106,15 @@ def check(files: tuple[Path, ...], kb_dir: Path | None, rubric: Path | None, fmt
     root, files = _root_and_files(kb_dir, files)
     loaded = _rubric(rubric, root, model)
     baseline = None if no_baseline else _baseline(baseline_file, root, loaded)
-    change = from_paths(root, list(files), loaded, baseline=baseline)
+    change = from_paths(root, list(files), loaded, baseline=baseline,
+                        index=_index(cache_dir, loaded))
     _finish(change, fmt, no_llm, new_only)
+
+
+def _index(cache_dir: str | None, loaded):
+    from reviewer.index import open_index
+
+    return open_index(cache_dir, loaded.max_file_bytes)
 
 
 def _root_and_files(kb_dir: Path | None, files: tuple[Path, ...]) -> tuple[Path, tuple]:
@@ -156,7 +166,7 @@ def _baseline(explicit: Path | None, root: Path, loaded):
 @display_options
 @_fail_on_config
 def diff(repo: Path, base: str, head: str, worktree: bool, rubric_from: str,
-         rubric: Path | None, fmt: str, no_llm: bool, model: str | None,
+         rubric: Path | None, fmt: str, no_llm: bool, model: str | None, cache_dir: str | None,
          baseline_file: Path | None, no_baseline: bool, new_only: bool) -> None:
     """Review the claims changed between the merge-base of BASE and HEAD.
 
@@ -175,7 +185,8 @@ def diff(repo: Path, base: str, head: str, worktree: bool, rubric_from: str,
                  "(--worktree reviews the working tree)")
     baseline = None if no_baseline else (
         _baseline(baseline_file, repo, loaded) if baseline_file else USE_BASE)
-    change = from_git(repo, base, head, loaded, worktree=worktree, baseline=baseline)
+    change = from_git(repo, base, head, loaded, worktree=worktree, baseline=baseline,
+                      index=_index(cache_dir, loaded))
     _finish(change, fmt, no_llm, new_only, notes=[note] if note else [])
 
 

@@ -276,9 +276,9 @@ def claim_message(report: FileReport, ctx: ReviewContext, settings: JudgeSetting
 def _candidate(candidate: dict, ctx: ReviewContext) -> str:
     path = candidate["path"]
     tree = ctx.kb if path in ctx.change_paths else ctx.base
-    other = tree.claim(path)
-    body = (f"title: {other.title}\ndescription: {other.field_text('description')}\n"
-            f"first paragraph: {other.first_paragraph()}")
+    other = tree.info(path)
+    body = (f"title: {other.title}\ndescription: {other.description}\n"
+            f"first paragraph: {other.first_paragraph}")
     return block("untrusted_kb_note", body, path=path,
                  title_similarity=f"{candidate.get('title_score', 0):g}")
 
@@ -291,7 +291,7 @@ def _links(claim: Any, ctx: ReviewContext) -> list[str]:
         seen.add(link.target)
         found = ctx.kb.resolve(link.target, claim.path)
         if found.status == OK and found.paths[0].lower().endswith(".md"):
-            note = ctx.kb.claim(found.paths[0])
+            note = ctx.kb.info(found.paths[0])
             titled = "" if note.title == note.stem else f" (title: {note.title})"
             lines.append(f"- [[{link.target}]] -> {found.paths[0]}{titled}")
         else:

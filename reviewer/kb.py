@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -12,6 +13,7 @@ from rapidfuzz import fuzz, process
 
 from reviewer.claim import Claim, comparable
 from reviewer.globs import matches
+from reviewer.index import Index, NoteInfo, content_key, info_of
 from reviewer.parse import parse_claim
 
 if TYPE_CHECKING:
@@ -33,15 +35,18 @@ class TitleEntry:
     path: str
     title: str
     description: str
-    first_paragraph: str
 
 
 class KnowledgeBase:
-    """Indexes a file source once; parses notes lazily and at most once each."""
+    """Lists a file source once. Notes under review are parsed whole (`claim`), at most
+    once each; every other note is known by a small record (`info`), from the persistent
+    index when it holds the note's content, else parsed once and not kept."""
 
-    def __init__(self, source: Any, rubric: Rubric):
+    def __init__(self, source: Any, rubric: Rubric, index: Index | None = None):
         self.source = source
         self.rubric = rubric
+        self.index = index
+        self._infos: dict[str, NoteInfo] = {}
         all_paths = [p for p in source.paths() if not matches(p, rubric.files_exclude)]
         self.notes = [p for p in all_paths
                       if p.lower().endswith(".md") and matches(p, rubric.files_include)]
@@ -90,12 +95,81 @@ class KnowledgeBase:
             return False
         if self.rubric.claims_paths and matches(path, self.rubric.claims_paths):
             return True
-        claim = claim or self.claim(path)
-        return claim.fm.get("type") == self.rubric.claim_type
+        kind = claim.fm.get("type") if claim is not None else self.info(path).type
+        return kind == self.rubric.claim_type
 
     def claim_paths(self) -> list[str]:
-        self.prefetch(self.notes)
+        """Paths the rubric's globs settle need no reading; the others need their type."""
+        rubric = self.rubric
+        self.load([p for p in self.notes if not matches(p, rubric.claims_exclude)
+                   and not (rubric.claims_paths and matches(p, rubric.claims_paths))])
         return [p for p in self.notes if self.is_claim(p)]
+
+    # -- records of notes that are not under review ---------------------------
+    def info(self, path: str) -> NoteInfo:
+        if path not in self._infos:
+            self.load([path])
+        return self._infos[path]
+
+    def load(self, paths: list[str]) -> None:
+        """Records for many notes at once: parsed notes first, then the index, then
+        parsing what is left (and storing it)."""
+        todo = [p for p in dict.fromkeys(paths) if p not in self._infos]
+        for path in [p for p in todo if p in self._parsed]:
+            self._infos[path] = info_of(self._parsed[path])
+        todo = [p for p in todo if p not in self._infos]
+        keys = self._keys(todo)
+        found = self.index.notes(list(set(keys.values()))) if self.index else {}
+        missing = []
+        for path in todo:
+            row = found.get(keys.get(path, ""))
+            if row is None:
+                missing.append(path)
+            else:
+                self._infos[path] = self._record(path, keys[path], row)
+        self._parse(missing)
+
+    def _record(self, path: str, key: str, row: tuple) -> NoteInfo:
+        index = self.index
+        return NoteInfo(path, row[0], row[1], row[2] or "", bool(row[3]),
+                        _load=lambda: index.extra(key))
+
+    def _keys(self, paths: list[str]) -> dict[str, str]:
+        """Content keys known without reading: git blob ids, or on a folder the key the
+        index recorded for the file's unchanged size and modification time."""
+        keys = {p: k for p in paths if (k := self.source.key(p)) is not None}
+        if self.index is None or not hasattr(self.source, "stat") or len(keys) == len(paths):
+            return keys
+        rest = [p for p in paths if p not in keys]
+        recorded = self.index.stats([str(self.source.root / p) for p in rest])
+        for path in rest:
+            stat, key = recorded.get(str(self.source.root / path), (None, None))
+            if stat is not None and stat == self.source.stat(path):
+                keys[path] = key
+        return keys
+
+    def _parse(self, paths: list[str], batch: int = 2000) -> None:
+        """Read what the index could not key without reading; bytes it has seen before
+        (a renamed or touched file) are looked up by their hash, the rest parsed."""
+        for first in range(0, len(paths), batch):
+            read = list(self.source.stream(paths[first:first + batch]))
+            keys = {path: self.source.key(path) or content_key(data) for path, data in read}
+            found = self.index.notes(list(set(keys.values()))) if self.index else {}
+            new, stats = [], []
+            for path, data in read:
+                key = keys[path]
+                if key in found:
+                    self._infos[path] = self._record(path, key, found[key])
+                else:
+                    info = info_of(parse_claim(path, data, self.rubric.max_file_bytes))
+                    self._infos[path] = info
+                    new.append((key, info))
+                stat = self.source.stat(path) if hasattr(self.source, "stat") else None
+                if stat is not None and not _racy(stat):
+                    stats.append((str(self.source.root / path), stat, key))
+            if self.index is not None:
+                self.index.put(new)
+                self.index.put_stats(stats)
 
     # -- links ---------------------------------------------------------------
     def resolve(self, target: str, source: str | None = None) -> Resolution:
@@ -172,14 +246,15 @@ class KnowledgeBase:
             self._suggested[key] = [names[i] for _n, score, i in found if score >= best - 10]
         return self._suggested[key]
 
-    def links_to(self, paths: set[str]) -> list[tuple[str, Any]]:
-        """Every (note, link) elsewhere in the base whose link resolves to one of `paths`."""
+    def links_to(self, paths: set[str]) -> list[tuple[str, tuple[str, int, str]]]:
+        """Every (note, (target, line, raw)) elsewhere in the base whose link may resolve
+        to one of `paths` (the caller resolves it)."""
         names = {p[:-3].lower().rsplit("/", 1)[-1] for p in paths}
-        self.prefetch(self.notes)
+        self.load(self.notes)
         hits = []
         for note in self.notes:
-            for link in self.claim(note).links:
-                last = link.target.lower().removesuffix(".md").rsplit("/", 1)[-1].strip()
+            for link in self.info(note).links:
+                last = link[0].lower().removesuffix(".md").rsplit("/", 1)[-1].strip()
                 if last in names:
                     hits.append((note, link))
         return hits
@@ -188,12 +263,16 @@ class KnowledgeBase:
     def title_entries(self, exclude: set[str]) -> list[TitleEntry]:
         entries = []
         for path in self.claim_paths():
-            if path in exclude:
-                continue
-            claim = self.claim(path)
-            entries.append(TitleEntry(path, claim.title, claim.field_text("description"),
-                                      claim.first_paragraph()))
+            if path not in exclude:
+                info = self.info(path)
+                entries.append(TitleEntry(path, info.title, info.description))
         return entries
+
+
+def _racy(stat: str) -> bool:
+    """Modified within the last two seconds: a later change in the same tick of the clock
+    could keep size and time, so such a file is hashed again next time (as git does)."""
+    return time.time_ns() - int(stat.split(":")[1]) < 2_000_000_000
 
 
 @dataclass

@@ -6,7 +6,7 @@ from typing import Any
 
 import yaml
 
-from reviewer.claim import Claim, fenced, find_links, heading, make_link  # noqa: F401
+from reviewer.claim import Claim, deslugify, fenced, find_links, heading, make_link  # noqa: F401
 from reviewer.findings import ERROR, Finding
 from reviewer.yamlload import MAX_NODES, SafeLoader, too_many_nodes
 
@@ -166,9 +166,3 @@ def _title(claim: Claim) -> tuple[str, int | None]:
         if found is not None and found[0] == 1:
             return found[1], number
     return deslugify(claim.stem), None
-
-
-def deslugify(stem: str) -> str:
-    if " " in stem:
-        return stem
-    return stem.replace("-", " ").replace("_", " ").strip()

@@ -457,7 +457,10 @@ def compose(opened: OpenPull, rubric: Rubric, options: PrOptions,
     from reviewer.inline import changed_lines, review_comments
 
     settings = rubric.github
-    change = from_git(opened.repo, opened.base, opened.head, rubric)
+    from reviewer.index import open_index
+
+    change = from_git(opened.repo, opened.base, opened.head, rubric,
+                      index=open_index(None, rubric.max_file_bytes))
     result = build_review(change, options.no_llm)
     merge_base = git(opened.repo, "merge-base", opened.base, opened.head).decode().strip()
     path = rubric_path(options, opened.repo)

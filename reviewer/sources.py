@@ -44,6 +44,21 @@ class DirSource:
         """'file' for a regular file that is no symbolic link, else None (git's sense)."""
         return "file" if is_regular(self.root / path) else None
 
+    def stream(self, paths: list[str]):
+        for path in paths:
+            yield path, self.read(path)
+
+    def stat(self, path: str) -> str | None:
+        """Size and modification time: unchanged, the index's content key still holds."""
+        try:
+            info = os.lstat(self.root / path)
+        except OSError:
+            return None
+        return f"{info.st_size}:{info.st_mtime_ns}"
+
+    def key(self, path: str) -> str | None:
+        return None  # only the bytes tell; see KnowledgeBase._keys
+
     def label(self) -> str:
         return str(self.root)
 
@@ -122,23 +137,35 @@ class GitTreeSource:
         return self._cache[path]
 
     def prefetch(self, paths: list[str]) -> None:
-        """Read many blobs with one `git cat-file --batch` process."""
+        """Read many blobs with one `git cat-file --batch` process, and keep them."""
         wanted = [p for p in paths if p not in self._cache and p in self._blobs]
-        if not wanted:
-            return
-        request = "".join(self._blobs[p] + "\n" for p in wanted).encode()
-        out = git(self.repo, "cat-file", "--batch", input_bytes=request)
-        pos = 0
-        for path in wanted:
-            header_end = out.index(b"\n", pos)
-            header = out[pos:header_end].split()
-            if len(header) != 3:  # "<sha> missing": a shallow or partial clone
-                raise SourceError(f"git has no contents for {path} at {self.ref} "
-                                  "(a shallow or partial clone? fetch full history)")
-            size = int(header[2])
-            start = header_end + 1
-            self._cache[path] = out[start:start + size]
-            pos = start + size + 1
+        self._cache.update(self.stream(wanted))
+
+    def stream(self, paths: list[str], batch: int = 2000):
+        """(path, bytes) for each path, read in batches and not kept: memory stays in
+        proportion to a batch, not to the base."""
+        for first in range(0, len(paths), batch):
+            wanted = [p for p in paths[first:first + batch] if p in self._blobs]
+            if not wanted:
+                continue
+            request = "".join(self._blobs[p] + "\n" for p in wanted).encode()
+            out = git(self.repo, "cat-file", "--batch", input_bytes=request)
+            pos = 0
+            for path in wanted:
+                header_end = out.index(b"\n", pos)
+                header = out[pos:header_end].split()
+                if len(header) != 3:  # "<sha> missing": a shallow or partial clone
+                    raise SourceError(f"git has no contents for {path} at {self.ref} "
+                                      "(a shallow or partial clone? fetch full history)")
+                size = int(header[2])
+                start = header_end + 1
+                yield path, out[start:start + size]
+                pos = start + size + 1
+
+    def key(self, path: str) -> str | None:
+        """The content key of a file without reading it: its blob id."""
+        blob = self._blobs.get(path)
+        return f"git:{blob}" if blob else None
 
     def label(self) -> str:
         return f"{self.ref} ({self.commit[:12]})"

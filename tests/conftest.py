@@ -25,10 +25,12 @@ A smaller 2023 survey found no effect in rural settings.
 
 
 @pytest.fixture(autouse=True)
-def pinned_today(monkeypatch):
-    """Dates are judged against a fixed day so tests never rot."""
+def pinned_today(monkeypatch, tmp_path_factory):
+    """Dates are judged against a fixed day so tests never rot; the persistent index lives
+    in a folder of the test run, never in the user's cache."""
     monkeypatch.setenv("CLAIM_REVIEW_TODAY", TODAY)
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.setenv("CLAIM_REVIEW_INDEX_DIR", str(tmp_path_factory.getbasetemp() / "index"))
 
 
 def claim_text(title: str, body: str | None = None, **fields) -> str:

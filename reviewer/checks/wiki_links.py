@@ -45,6 +45,7 @@ from rapidfuzz import fuzz
 
 from reviewer.claim import Claim, Link, comparable, normalize_name
 from reviewer.findings import ERROR, WARNING, Finding, make
+from reviewer.index import NoteInfo, info_of
 from reviewer.kb import AMBIGUOUS, MISSING, OK, OUTSIDE, ReviewContext
 
 ID = "wiki_links"
@@ -113,7 +114,7 @@ LIMITS = {"suggestions": (0, 20), "suggestion_cutoff": (0, 100), "reference_cuto
 def validate(claim: Claim, ctx: ReviewContext, options: dict) -> Iterator[Finding]:
     for link in claim.links:
         if not link.target and link.heading:  # [[#Heading]]: a place in this very note
-            yield from _check_heading(claim.path, link, claim, ctx)
+            yield from _check_heading(claim.path, link, info_of(claim))
             continue
         yield from _check_link(claim.path, link, ctx, options)
     for name in options["reference_fields"]:
@@ -141,17 +142,17 @@ def _check_link(path: str, link: Link, ctx: ReviewContext, options: dict) -> Ite
                    "add the folder to the link, e.g. [[" + found.paths[0][:-3] + "]]",
                    target=target, candidates=found.paths)
     elif link.heading and found.paths[0].lower().endswith(".md"):
-        yield from _check_heading(path, link, ctx.kb.claim(found.paths[0]), ctx)
+        yield from _check_heading(path, link, ctx.kb.info(found.paths[0]))
 
 
-def _check_heading(path: str, link: Link, note: Claim, ctx: ReviewContext) -> Iterator[Finding]:
+def _check_heading(path: str, link: Link, note: NoteInfo) -> Iterator[Finding]:
     """`[[note#Heading]]`, `[[note#Outer#Inner]]` and `[[note#^block-id]]` must exist."""
     wanted = link.heading.rsplit("#", 1)[-1].strip()
     if wanted.startswith("^"):
-        found = re.search(rf"(?m)\s\^{re.escape(wanted[1:])}\s*$", note.text) is not None
+        found = wanted[1:] in note.blocks
         what = f"block ^{wanted[1:]}"
     else:
-        found = normalize_name(wanted) in {normalize_name(h) for h in note.sections()}
+        found = normalize_name(wanted) in note.headings
         what = f"heading '{wanted}'"
     if not found:
         yield make(ID, "broken-heading", path, link.line,
@@ -199,13 +200,13 @@ def validate_change(ctx: ReviewContext, options: dict) -> list[Finding]:
         return []
     changed = ctx.change_paths
     findings = []
-    for note, link in ctx.kb.links_to(set(ctx.removed)):
-        if note in changed or ctx.kb.resolve(link.target, note).status != MISSING:
+    for note, (target, line, raw) in ctx.kb.links_to(set(ctx.removed)):
+        if note in changed or ctx.kb.resolve(target, note).status != MISSING:
             continue
-        findings.append(make(ID, "link-broken-by-change", note, link.line,
-                             f"link {link.raw} breaks: this change deletes or renames its note",
+        findings.append(make(ID, "link-broken-by-change", note, line,
+                             f"link {raw} breaks: this change deletes or renames its note",
                              "update the link to the note's new name, or restore the note",
-                             target=link.target))
+                             target=target))
     return findings
 
 
