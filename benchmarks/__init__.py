@@ -1,0 +1,1 @@
+"""Benchmarks of claim-review on synthetic knowledge bases: see bench.py and the README."""
