@@ -357,12 +357,17 @@ def _explain_check(module, loaded) -> str:
     return "\n".join(lines)
 
 
-@main.command(name="rubric")
+@main.group(name="rubric", invoke_without_command=True)
 @click.option("--rubric", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--kb", "kb_dir", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.pass_context
 @_fail_on_config
-def rubric_cmd(rubric: Path | None, kb_dir: Path) -> None:
-    """Validate and print the effective rubric (after extends and overrides)."""
+def rubric_cmd(ctx: click.Context, rubric: Path | None, kb_dir: Path) -> None:
+    """Validate and print the effective rubric (after extends and overrides).
+
+    Its commands test a rubric against cases (test) and measure a change to it (impact)."""
+    if ctx.invoked_subcommand is not None:
+        return
     import yaml
 
     from reviewer.rubric import load_rubric
@@ -467,3 +472,27 @@ def gate(repo_name: str | None, number: int, require: str | None, rubric: Path |
 
 def _log(message: str) -> None:
     click.echo(f"claim-review: {message}", err=True)
+
+
+# -- the rubric author's loop: rubric tests, calibration, the impact of a change ------
+@rubric_cmd.command(name="test")
+@click.argument("target", type=click.Path(exists=True, path_type=Path))
+@click.option("--rubric", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The rubric of cases that name none (default: the built-in default).")
+@click.option("-q", "--quiet", is_flag=True, help="Print failed cases and the totals only.")
+@click.option("--coverage", is_flag=True,
+              help="Also list, per rubric, the rules no passing case expects.")
+@_fail_on_config
+def rubric_test(target: Path, rubric: Path | None, quiet: bool, coverage: bool) -> None:
+    """Run the rubric test cases in TARGET (a folder of YAML cases, or one case).
+
+    Each case is a note and the findings it must produce (rule and line); see
+    rubrics/tests/README.md. Exit 0 when every case passes, 1 when one fails."""
+    from reviewer.cases import report, run_cases, uncovered
+
+    outcomes = run_cases(target, rubric)
+    click.echo(report(outcomes, quiet=quiet), nl=False)
+    if coverage:
+        for label, rules in uncovered(outcomes).items():
+            click.echo(f"not exercised under {label}: {', '.join(rules) or 'none'}")
+    sys.exit(EXIT_APPROVE if all(o.passed for o in outcomes) else EXIT_CHANGES)
