@@ -496,3 +496,63 @@ def rubric_test(target: Path, rubric: Path | None, quiet: bool, coverage: bool) 
         for label, rules in uncovered(outcomes).items():
             click.echo(f"not exercised under {label}: {', '.join(rules) or 'none'}")
     sys.exit(EXIT_APPROVE if all(o.passed for o in outcomes) else EXIT_CHANGES)
+
+
+@main.command()
+@click.option("--gold", "gold_path", required=True, type=click.Path(exists=True, path_type=Path),
+              help="The gold file (gold.yaml), or the folder that holds it.")
+@click.option("--rubric", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Rubric file (default: .claim-review.yaml of the gold set's kb).")
+@click.option("--no-llm", is_flag=True, help="Run the deterministic checks only.")
+@click.option("--model", metavar="MODEL", help="Anthropic model for the LLM judge.")
+@click.option("--repeat", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Review the set N times (the judge asked afresh each time) and report "
+                   "how often outcomes flip.")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]),
+              default="text", show_default=True,
+              help="markdown: the table alone, to paste into a README or a pull request.")
+@click.option("--min-kappa", type=float, metavar="K",
+              help="Exit 1 when a check's Cohen's kappa is below K.")
+@click.option("--min-recall", type=float, metavar="R",
+              help="Exit 1 when a check's recall is below R.")
+@_fail_on_config
+def calibrate(gold_path: Path, rubric: Path | None, no_llm: bool, model: str | None,
+              repeat: int, fmt: str, min_kappa: float | None,
+              min_recall: float | None) -> None:
+    """Measure agreement with a human-labelled gold set, per check.
+
+    Prints precision, recall, F1 and Cohen's kappa per check (a check fails on a claim
+    when the review has a new finding of it at or above verdict.fail_on), the confusion
+    matrix, the verdict agreement and the disagreements by path. Exit 0, or 1 when
+    --min-kappa or --min-recall is not met."""
+    import json
+
+    from reviewer import calibrate as calibration
+
+    try:
+        gold = calibration.load_gold(gold_path)
+    except calibration.GoldError as exc:
+        raise UsageFailure(str(exc)) from exc
+    loaded = _rubric(rubric, gold.kb, model)
+    result = calibration.calibrate(gold, loaded, no_llm, repeat)
+    failures = calibration.gate(result, min_kappa, min_recall)
+    shown_gold, shown_kb = _shown(gold.file), _shown(gold.kb)
+    if fmt == "json":
+        click.echo(json.dumps(calibration.as_dict(result, shown_gold, shown_kb), indent=2))
+        for failure in failures:
+            _log(f"gate failed: {failure}")
+    elif fmt == "markdown":
+        click.echo("\n".join(calibration.table(result, markdown=True)))
+        for failure in failures:
+            _log(f"gate failed: {failure}")
+    else:
+        click.echo(calibration.render_text(result, shown_gold, shown_kb), nl=False)
+    sys.exit(EXIT_CHANGES if failures else EXIT_APPROVE)
+
+
+def _shown(path: Path) -> str:
+    """A path relative to the working folder when it is under it."""
+    import os
+
+    shown = os.path.relpath(path)
+    return path.as_posix() if shown.startswith("..") else Path(shown).as_posix()
