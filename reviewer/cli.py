@@ -556,3 +556,73 @@ def _shown(path: Path) -> str:
 
     shown = os.path.relpath(path)
     return path.as_posix() if shown.startswith("..") else Path(shown).as_posix()
+
+
+@rubric_cmd.command(name="impact")
+@click.option("--against", required=True, metavar="REF|FILE|NAME",
+              help="The rubric before the change: a rubric file, a built-in rubric name, or "
+                   "a git ref (the rubric file as it is at that commit).")
+@click.option("--kb", "kb_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Root of the knowledge base (default: found as for check).")
+@click.option("--rubric", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The rubric after the change (default: .claim-review.yaml at the KB "
+                   "root, else the built-in default).")
+@click.option("--examples", type=click.IntRange(min=0), default=3, show_default=True,
+              help="Findings shown per rule and kind of change.")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]),
+              default="text", show_default=True)
+@_fail_on_config
+def rubric_impact(against: str, kb_dir: Path | None, rubric: Path | None, examples: int,
+                  fmt: str) -> None:
+    """What a rubric change does to the findings of the whole knowledge base.
+
+    Reviews every claim (deterministic checks, no baseline) with the rubric before the
+    change (--against) and after it (--rubric, or the knowledge base's own), and prints
+    per rule the findings added and removed, with examples. --against is read as a file
+    when one exists there, else as a built-in rubric name, else as a git ref."""
+    import json
+
+    from reviewer.impact import as_dict, impact_table, measure
+    from reviewer.rubric import load_rubric
+
+    root, _files = _root_and_files(kb_dir, ())
+    new = load_rubric(rubric, root)
+    old, before = _rubric_before(against, root, rubric)
+    after = str(rubric) if rubric is not None else (
+        "the knowledge base's rubric" if new.origin[-1].endswith(".claim-review.yaml")
+        else "default")
+    impact = measure(old, new, root=root, before=before, after=after)
+    if fmt == "json":
+        click.echo(json.dumps(as_dict(impact, examples), indent=2))
+    else:
+        click.echo(impact_table(impact, markdown=fmt == "markdown", examples=examples),
+                   nl=False)
+
+
+def _rubric_before(against: str, root: Path, rubric: Path | None):
+    """The rubric --against names, and how to show it."""
+    from reviewer.base_rubric import blob_id, git_reader, load_base_rubric
+    from reviewer.change import toplevel
+    from reviewer.rubric import KB_CONFIG, builtin_dir, builtin_names, load_rubric
+    from reviewer.sources import SourceError, git
+
+    if Path(against).is_file():
+        return load_rubric(Path(against)), against
+    if against in builtin_names():
+        return load_rubric(builtin_dir() / f"{against}.yaml"), against
+    try:
+        commit = git(root, "rev-parse", "--verify", "--quiet",
+                     against + "^{commit}").decode().strip()
+        top = toplevel(root)
+    except SourceError:
+        raise UsageFailure(f"--against {against}: no such file, built-in rubric "
+                           f"({', '.join(builtin_names())}) or git ref in {root}") from None
+    path = _inside(rubric, top) if rubric is not None else \
+        _inside(root / KB_CONFIG, top)
+    if path is None:
+        raise UsageFailure(f"--against {against}: the rubric {rubric} is outside the "
+                           f"repository {top}, so it has no version at a git ref")
+    if blob_id(top, commit, path) is None:
+        return load_rubric(None, None), f"default (no {path} at {against})"
+    return load_base_rubric(git_reader(top, commit, against), against, path), \
+        f"{path} at {against}"
