@@ -589,7 +589,7 @@ def rubric_impact(against: str, kb_dir: Path | None, rubric: Path | None, exampl
     new = load_rubric(rubric, root)
     old, before = _rubric_before(against, root, rubric)
     after = str(rubric) if rubric is not None else (
-        "the knowledge base's rubric" if new.origin[-1].endswith(".claim-review.yaml")
+        "the working tree's .claim-review.yaml" if (root / ".claim-review.yaml").is_file()
         else "default")
     impact = measure(old, new, root=root, before=before, after=after)
     if fmt == "json":

@@ -214,8 +214,8 @@ def _markdown(impact: Impact, examples: int) -> str:
     from reviewer.render.safe import code, inline
 
     lines = ["#### Impact of this rubric change", "",
-             f"The whole knowledge base reviewed with {code(impact.before)} and with "
-             f"{code(impact.after)} (deterministic checks only):", ""]
+             f"The whole knowledge base reviewed with {inline(impact.before)} and with "
+             f"{inline(impact.after)} (deterministic checks only):", ""]
     lines += [f"- {inline(line)}" for line in _summary(impact)]
     lines.append("")
     rows = _rows(impact)

@@ -83,7 +83,7 @@ def test_against_a_git_ref_and_in_json(base):
     result = cli("rubric", "impact", "--kb", str(base), "--against", "HEAD", "--examples", "1")
     assert result.exit_code == 0, result.output
     assert result.output.startswith("Impact of the rubric change, .claim-review.yaml at "
-                                    "HEAD -> the knowledge base's rubric\n")
+                                    "HEAD -> the working tree's .claim-review.yaml\n")
     assert table_rows(result.output) == ROWS
     assert "specificity.short-title, added (of 3):" in result.output
     data = json.loads(cli("rubric", "impact", "--kb", str(base), "--against", "HEAD",
