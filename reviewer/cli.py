@@ -582,47 +582,14 @@ def rubric_impact(against: str, kb_dir: Path | None, rubric: Path | None, exampl
     when one exists there, else as a built-in rubric name, else as a git ref."""
     import json
 
-    from reviewer.impact import as_dict, impact_table, measure
-    from reviewer.rubric import load_rubric
+    from reviewer.impact import as_dict, impact_table, measure, rubric_after, rubric_before
 
     root, _files = _root_and_files(kb_dir, ())
-    new = load_rubric(rubric, root)
-    old, before = _rubric_before(against, root, rubric)
-    after = str(rubric) if rubric is not None else (
-        "the working tree's .claim-review.yaml" if (root / ".claim-review.yaml").is_file()
-        else "default")
+    old, before = rubric_before(against, root, rubric)
+    new, after = rubric_after(root, rubric)
     impact = measure(old, new, root=root, before=before, after=after)
     if fmt == "json":
         click.echo(json.dumps(as_dict(impact, examples), indent=2))
     else:
         click.echo(impact_table(impact, markdown=fmt == "markdown", examples=examples),
                    nl=False)
-
-
-def _rubric_before(against: str, root: Path, rubric: Path | None):
-    """The rubric --against names, and how to show it."""
-    from reviewer.base_rubric import blob_id, git_reader, load_base_rubric
-    from reviewer.change import toplevel
-    from reviewer.rubric import KB_CONFIG, builtin_dir, builtin_names, load_rubric
-    from reviewer.sources import SourceError, git
-
-    if Path(against).is_file():
-        return load_rubric(Path(against)), against
-    if against in builtin_names():
-        return load_rubric(builtin_dir() / f"{against}.yaml"), against
-    try:
-        commit = git(root, "rev-parse", "--verify", "--quiet",
-                     against + "^{commit}").decode().strip()
-        top = toplevel(root)
-    except SourceError:
-        raise UsageFailure(f"--against {against}: no such file, built-in rubric "
-                           f"({', '.join(builtin_names())}) or git ref in {root}") from None
-    path = _inside(rubric, top) if rubric is not None else \
-        _inside(root / KB_CONFIG, top)
-    if path is None:
-        raise UsageFailure(f"--against {against}: the rubric {rubric} is outside the "
-                           f"repository {top}, so it has no version at a git ref")
-    if blob_id(top, commit, path) is None:
-        return load_rubric(None, None), f"default (no {path} at {against})"
-    return load_base_rubric(git_reader(top, commit, against), against, path), \
-        f"{path} at {against}"

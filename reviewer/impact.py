@@ -20,7 +20,7 @@ from typing import Any
 from reviewer.checks import ALL_RULES
 from reviewer.findings import RANK, Finding
 from reviewer.review import Review
-from reviewer.rubric import KB_CONFIG, Rubric
+from reviewer.rubric import KB_CONFIG, Rubric, builtin_dir, builtin_names, load_rubric
 
 
 @dataclass
@@ -54,6 +54,46 @@ class Impact:
         return (sum(r.before for r in rules), sum(r.after for r in rules),
                 sum(len(r.added) for r in rules), sum(len(r.removed) for r in rules),
                 sum(len(r.severity) for r in rules))
+
+
+# -- the two rubrics ----------------------------------------------------------------
+def rubric_before(against: str, root: Path, rubric: Path | None) -> tuple[Rubric, str]:
+    """The rubric before the change, and how to show it: `against` is a rubric file when
+    one exists there, else a built-in rubric name, else a git ref of the repository `root`
+    is in, where the rubric file (`rubric`, else the knowledge base's) is read from git
+    objects; a ref without it had the built-in default."""
+    from reviewer.base_rubric import blob_id, git_reader, load_base_rubric
+    from reviewer.change import toplevel
+    from reviewer.sources import SourceError, git
+
+    if Path(against).is_file():
+        return load_rubric(Path(against)), against
+    if against in builtin_names():
+        return load_rubric(builtin_dir() / f"{against}.yaml"), against
+    try:
+        commit = git(root, "rev-parse", "--verify", "--quiet", against + "^{commit}")
+        top = toplevel(root)
+    except SourceError:
+        raise SourceError(f"--against {against}: no such file, built-in rubric "
+                          f"({', '.join(builtin_names())}) or git ref in {root}") from None
+    file = (rubric if rubric is not None else root / KB_CONFIG).resolve()
+    if not file.is_relative_to(top.resolve()):
+        raise SourceError(f"--against {against}: the rubric {rubric} is outside the "
+                          f"repository {top}, so it has no version at a git ref")
+    path = file.relative_to(top.resolve()).as_posix()
+    commit_id = commit.decode().strip()
+    if blob_id(top, commit_id, path) is None:
+        return load_rubric(None, None), f"default (no {path} at {against})"
+    return load_base_rubric(git_reader(top, commit_id, against), against, path), \
+        f"{path} at {against}"
+
+
+def rubric_after(root: Path, rubric: Path | None) -> tuple[Rubric, str]:
+    """The rubric after the change (`rubric`, else the knowledge base's own), and its name."""
+    if rubric is not None:
+        return load_rubric(rubric, root), str(rubric)
+    shown = f"the working tree's {KB_CONFIG}" if (root / KB_CONFIG).is_file() else "default"
+    return load_rubric(None, root), shown
 
 
 # -- measuring ---------------------------------------------------------------------
