@@ -23,6 +23,7 @@ pipeline, deterministically, under each rubric it names. The findings are compar
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
@@ -103,12 +104,14 @@ class Outcome:
 
 # -- reading cases -------------------------------------------------------------
 def case_files(target: Path) -> list[Path]:
-    """The YAML files of a folder (recursively, in path order), or the one file named."""
+    """The YAML files of a folder (recursively, in path order, hidden ones left out, such
+    as a shared knowledge base's .claim-review.yaml), or the one file named."""
     if target.is_file():
         return [target]
     if not target.is_dir():
         raise SourceError(f"{target}: no such file or folder of rubric test cases")
-    found = sorted(p for p in target.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    found = sorted(p for p in target.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()
+                   and not any(part.startswith(".") for part in p.relative_to(target).parts))
     if not found:
         raise SourceError(f"{target}: holds no rubric test case (*.yaml)")
     return found
@@ -336,8 +339,6 @@ def review_case(case: Case, rubric: Rubric) -> list[Finding]:
 
 def _write_kb(case: Case, root: Path) -> None:
     if isinstance(case.kb, Path):
-        import shutil
-
         shutil.copytree(case.kb, root, symlinks=True, dirs_exist_ok=True)
         return
     for path, text in case.kb.items():

@@ -143,3 +143,20 @@ def test_rubric_without_a_subcommand_still_prints_the_rubric(tmp_path):
     assert result.exit_code == 0
     assert result.output.startswith("# loaded from: ")
     assert "reviewer:" in result.output
+
+
+def test_a_shared_kb_folder_and_hidden_yaml(tmp_path):
+    """`kb: FOLDER` copies its notes in (a link to one resolves, another does not); a
+    hidden YAML file in it is not taken for a case."""
+    shared = tmp_path / "shared"
+    (shared / "domains" / "health").mkdir(parents=True)
+    (shared / "domains" / "health" / "Existing note.md").write_text("# Existing note\n")
+    (shared / ".claim-review.yaml").write_text("not: a case\n")
+    case = write_case(tmp_path, "links.yaml", "expect:\n  - {rule: broken-link, line: 14}",
+                      rubric="default", kb="shared")
+    case.write_text(case.read_text().replace(
+        "once dispensers were fitted, and the rise held through the school year.\n",
+        "once dispensers were fitted, and the rise held through the school year.\n"
+        "    See [[Existing note]] and [[Missing note]].\n"))
+    result = cli("rubric", "test", str(tmp_path))
+    assert result.output.splitlines() == ["passed  links.yaml [default]", "1 passed, 0 failed"]
