@@ -368,12 +368,17 @@ def _explain_check(module, loaded) -> str:
     return "\n".join(lines)
 
 
-@main.command(name="rubric")
+@main.group(name="rubric", invoke_without_command=True)
 @click.option("--rubric", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--kb", "kb_dir", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.pass_context
 @_fail_on_config
-def rubric_cmd(rubric: Path | None, kb_dir: Path) -> None:
-    """Validate and print the effective rubric (after extends and overrides)."""
+def rubric_cmd(ctx: click.Context, rubric: Path | None, kb_dir: Path) -> None:
+    """Validate and print the effective rubric (after extends and overrides).
+
+    Its commands test a rubric against cases (test) and measure a change to it (impact)."""
+    if ctx.invoked_subcommand is not None:
+        return
     import yaml
 
     from reviewer.rubric import load_rubric
@@ -478,3 +483,124 @@ def gate(repo_name: str | None, number: int, require: str | None, rubric: Path |
 
 def _log(message: str) -> None:
     click.echo(f"claim-review: {message}", err=True)
+
+
+# -- the rubric author's loop: rubric tests, calibration, the impact of a change ------
+@rubric_cmd.command(name="test")
+@click.argument("target", type=click.Path(exists=True, path_type=Path))
+@click.option("--rubric", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The rubric of cases that name none (default: the built-in default).")
+@click.option("-q", "--quiet", is_flag=True, help="Print failed cases and the totals only.")
+@click.option("--coverage", is_flag=True,
+              help="Also list, per rubric, the rules no passing case expects.")
+@_fail_on_config
+def rubric_test(target: Path, rubric: Path | None, quiet: bool, coverage: bool) -> None:
+    """Run the rubric test cases in TARGET (a folder of YAML cases, or one case).
+
+    Each case is a note and the findings it must produce (rule and line); see
+    rubrics/tests/README.md. Exit 0 when every case passes, 1 when one fails."""
+    from reviewer.cases import report, run_cases, uncovered
+
+    outcomes = run_cases(target, rubric)
+    click.echo(report(outcomes, quiet=quiet), nl=False)
+    if coverage:
+        for label, rules in uncovered(outcomes).items():
+            click.echo(f"not exercised under {label}: {', '.join(rules) or 'none'}")
+    sys.exit(EXIT_APPROVE if all(o.passed for o in outcomes) else EXIT_CHANGES)
+
+
+@main.command()
+@click.option("--gold", "gold_path", required=True, type=click.Path(exists=True, path_type=Path),
+              help="The gold file (gold.yaml), or the folder that holds it.")
+@click.option("--rubric", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Rubric file (default: .claim-review.yaml of the gold set's kb).")
+@click.option("--no-llm", is_flag=True, help="Run the deterministic checks only.")
+@click.option("--model", metavar="MODEL", help="Anthropic model for the LLM judge.")
+@click.option("--repeat", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Review the set N times (the judge asked afresh each time) and report "
+                   "how often outcomes flip.")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]),
+              default="text", show_default=True,
+              help="markdown: the table alone, to paste into a README or a pull request.")
+@click.option("--min-kappa", type=float, metavar="K",
+              help="Exit 1 when a check's Cohen's kappa is below K.")
+@click.option("--min-recall", type=float, metavar="R",
+              help="Exit 1 when a check's recall is below R.")
+@_fail_on_config
+def calibrate(gold_path: Path, rubric: Path | None, no_llm: bool, model: str | None,
+              repeat: int, fmt: str, min_kappa: float | None,
+              min_recall: float | None) -> None:
+    """Measure agreement with a human-labelled gold set, per check.
+
+    Prints precision, recall, F1 and Cohen's kappa per check (a check fails on a claim
+    when the review has a new finding of it at or above verdict.fail_on), the confusion
+    matrix, the verdict agreement and the disagreements by path. Exit 0, or 1 when
+    --min-kappa or --min-recall is not met."""
+    import json
+
+    from reviewer import calibrate as calibration
+
+    try:
+        gold = calibration.load_gold(gold_path)
+    except calibration.GoldError as exc:
+        raise UsageFailure(str(exc)) from exc
+    loaded = _rubric(rubric, gold.kb, model)
+    result = calibration.calibrate(gold, loaded, no_llm, repeat)
+    failures = calibration.gate(result, min_kappa, min_recall)
+    shown_gold, shown_kb = _shown(gold.file), _shown(gold.kb)
+    if fmt == "json":
+        click.echo(json.dumps(calibration.as_dict(result, shown_gold, shown_kb), indent=2))
+        for failure in failures:
+            _log(f"gate failed: {failure}")
+    elif fmt == "markdown":
+        click.echo("\n".join(calibration.table(result, markdown=True)))
+        for failure in failures:
+            _log(f"gate failed: {failure}")
+    else:
+        click.echo(calibration.render_text(result, shown_gold, shown_kb), nl=False)
+    sys.exit(EXIT_CHANGES if failures else EXIT_APPROVE)
+
+
+def _shown(path: Path) -> str:
+    """A path relative to the working folder when it is under it."""
+    import os
+
+    shown = os.path.relpath(path)
+    return path.as_posix() if shown.startswith("..") else Path(shown).as_posix()
+
+
+@rubric_cmd.command(name="impact")
+@click.option("--against", required=True, metavar="REF|FILE|NAME",
+              help="The rubric before the change: a rubric file, a built-in rubric name, or "
+                   "a git ref (the rubric file as it is at that commit).")
+@click.option("--kb", "kb_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Root of the knowledge base (default: found as for check).")
+@click.option("--rubric", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The rubric after the change (default: .claim-review.yaml at the KB "
+                   "root, else the built-in default).")
+@click.option("--examples", type=click.IntRange(min=0), default=3, show_default=True,
+              help="Findings shown per rule and kind of change.")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]),
+              default="text", show_default=True)
+@_fail_on_config
+def rubric_impact(against: str, kb_dir: Path | None, rubric: Path | None, examples: int,
+                  fmt: str) -> None:
+    """What a rubric change does to the findings of the whole knowledge base.
+
+    Reviews every claim (deterministic checks, no baseline) with the rubric before the
+    change (--against) and after it (--rubric, or the knowledge base's own), and prints
+    per rule the findings added and removed, with examples. --against is read as a file
+    when one exists there, else as a built-in rubric name, else as a git ref."""
+    import json
+
+    from reviewer.impact import as_dict, impact_table, measure, rubric_after, rubric_before
+
+    root, _files = _root_and_files(kb_dir, ())
+    old, before = rubric_before(against, root, rubric)
+    new, after = rubric_after(root, rubric)
+    impact = measure(old, new, root=root, before=before, after=after)
+    if fmt == "json":
+        click.echo(json.dumps(as_dict(impact, examples), indent=2))
+    else:
+        click.echo(impact_table(impact, markdown=fmt == "markdown", examples=examples),
+                   nl=False)

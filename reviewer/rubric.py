@@ -169,6 +169,14 @@ class Rubric:
         _validate(layer, self._data, "command line", ())
         return _finish(_merge(self._data, layer), [*self.origin, "command line"])
 
+    def with_layer(self, layer: dict[str, Any], origin: str) -> Rubric:
+        """A new rubric with `layer` merged on top (no `extends`), validated like any
+        rubric file; errors name `origin`. Rubric test cases and calibration use it."""
+        if "extends" in layer:
+            raise RubricError(f"{origin}: 'extends' cannot be applied to a loaded rubric")
+        _validate(layer, self._data, origin, ())
+        return _finish(_merge(self._data, layer), [*self.origin, origin])
+
 
 def _options(module: Any, data: dict[str, Any]) -> dict[str, Any]:
     options = copy.deepcopy(module.DEFAULTS)

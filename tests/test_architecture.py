@@ -25,6 +25,10 @@ ABOVE = {
                                 "reviewer.inline", "reviewer.change"},
     "reviewer.protocol": FACES | {"reviewer.render", "reviewer.pr", "reviewer.gate",
                                   "reviewer.rubric", "reviewer.review"},
+    # the rubric author's tools sit beside pr and gate: under the faces, over the pipeline
+    "reviewer.cases": FACES | {"reviewer.pr", "reviewer.gate"},
+    "reviewer.calibrate": FACES | {"reviewer.pr", "reviewer.gate"},
+    "reviewer.impact": FACES | {"reviewer.pr", "reviewer.gate"},
 }
 ALLOWED_CYCLES: list[set[str]] = []
 
