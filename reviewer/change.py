@@ -39,8 +39,10 @@ class Change:
     scope: Scope | None = None  # diff and pr: every path the change touches, accounted for
 
     def stats(self) -> dict[str, int]:
-        stats = {"reviewed": len(self.ctx.claims), "skipped": len(self.skipped),
-                 "deleted": len(self.deleted)}
+        stats = {"reviewed": len(self.ctx.claims) + len(self.ctx.notes),
+                 "skipped": len(self.skipped), "deleted": len(self.deleted)}
+        if self.ctx.notes:
+            stats["other_types"] = len(self.ctx.notes)
         if self.scope is not None:
             stats.update(ignored=len(self.scope.ignored), unreviewed=len(self.scope.unreviewed))
         return stats
@@ -64,19 +66,27 @@ def from_paths(kb_root: Path, args: list[Path], rubric: Rubric,
     if not args:
         claims = [kb.claim(p) for p in kb.claim_paths()]
         chosen = {c.path for c in claims}
-        skipped = [p for p in kb.notes if p not in chosen]
+        kinds = {p: kb.kind(p) for p in kb.notes if p not in chosen}
+        claims += [kb.typed(p) for p, kind in kinds.items() if kind is not None]
+        skipped = [p for p, kind in kinds.items() if kind is None]
     for arg in args:
         if arg.is_dir():
             for file in sorted(_markdown_under(arg, rubric)):
                 claim = _load(kb, root, file)
-                if kb.is_claim(claim.path, claim):
-                    claims.append(claim)
-                else:
+                kind = kb.kind(claim.path, claim)
+                if kind is None:
                     skipped.append(claim.path)
-        else:
-            claims.append(_load(kb, root, arg))
+                else:
+                    claim.kind = kind
+                    claims.append(claim)
+        else:  # named: reviewed as its declared type, else as a claim
+            claim = _load(kb, root, arg)
+            claim.kind = kb.kind(claim.path, claim) or "claim"
+            claims.append(claim)
     unique = list({c.path: c for c in claims}.values())
-    ctx = ReviewContext(kb=kb, base=kb, claims=unique, rubric=rubric, today=today())
+    ctx = ReviewContext(kb=kb, base=kb, claims=[c for c in unique if c.kind == "claim"],
+                        rubric=rubric, today=today(),
+                        notes=[c for c in unique if c.kind != "claim"])
     return Change(ctx, skipped=skipped, baseline=baseline)
 
 
@@ -165,7 +175,7 @@ def from_git(repo: Path, base: str, head: str, rubric: Rubric, *, worktree: bool
     head_kb = KnowledgeBase(head_tree, rubric, index)
     base_kb = KnowledgeBase(base_tree, rubric, index)
     scope = Scope(rubric)
-    claims, skipped, deleted, removed = [], [], [], []
+    claims, notes, skipped, deleted, removed = [], [], [], [], []
     base_versions: dict[str, Claim] = {}
     changed = changed_files(repo, start, None if worktree else head_commit)
     if hasattr(head_tree, "prefetch"):  # one git process for every changed file
@@ -185,18 +195,18 @@ def from_git(repo: Path, base: str, head: str, rubric: Rubric, *, worktree: bool
         if head_tree.blob(new) is None:  # a symlink or submodule: never followed
             claims.append(_not_a_file(new))
             continue
-        claim = head_kb.claim(new)
-        if head_kb.is_claim(new, claim):
-            claims.append(claim)
+        claim = head_kb.typed(new)
+        if head_kb.kind(new, claim) is not None:
+            (claims if claim.kind == "claim" else notes).append(claim)
             if status in "MRT" and base_tree.blob(old) is not None:
-                base_versions[new] = base_kb.claim(old)
+                base_versions[new] = base_kb.typed(old)
         else:
             skipped.append(new)
             scope.unreviewed_or_ignored(new, _why_not_a_claim(claim, rubric))
             if renamed_claim:
                 scope.deleted_claims.append((old, status))
     ctx = ReviewContext(kb=head_kb, base=base_kb, claims=claims, rubric=rubric, today=today(),
-                        removed=removed)
+                        removed=removed, notes=notes)
     if baseline == USE_BASE:
         baseline = baseline_at(base_tree, rubric)
     return Change(ctx, skipped=skipped, deleted=deleted, compared=True,
@@ -220,8 +230,8 @@ def _left(old: str, status: str, base_kb: KnowledgeBase, scope: Scope, removed: 
     deleted.append(old)
     if base_kb.is_claim(old):
         scope.deleted_claims.append((old, status))
-    else:
-        scope.unreviewed_or_ignored(old, "a deleted note that is not a claim")
+    elif base_kb.kind(old) is None:
+        scope.unreviewed_or_ignored(old, "a deleted note of a type the rubric does not review")
 
 
 @dataclass

@@ -36,6 +36,7 @@ class Claim:
     _links: list[Link] | None = field(default=None, repr=False)
     problems: list[Finding] = field(default_factory=list)  # parse problems, always reported
     unreadable: bool = False  # binary, or not a regular file: no check can judge its content
+    kind: str = "claim"  # or the name of the rubric's document type it is reviewed as
 
     @property
     def links(self) -> list[Link]:

@@ -40,7 +40,10 @@ def review_base(ctx: ReviewContext, base_versions: dict[str, Claim]) -> BaseRevi
     if not base_versions:
         return BaseReview()
     head_of = {claim.path: head for head, claim in base_versions.items()}
-    base_ctx = ReviewContext(kb=ctx.base, base=ctx.base, claims=list(base_versions.values()),
+    versions = list(base_versions.values())
+    base_ctx = ReviewContext(kb=ctx.base, base=ctx.base,
+                             claims=[c for c in versions if c.kind == "claim"],
+                             notes=[c for c in versions if c.kind != "claim"],
                              rubric=ctx.rubric, today=ctx.today)
     reports = run_checks(base_ctx)
     failures = cached_failures(reports, base_ctx)

@@ -25,11 +25,11 @@ def run_checks(ctx: ReviewContext) -> list[FileReport]:
         if hasattr(module, "prepare"):
             ctx.state[module.ID] = module.prepare(ctx, options[module.ID])
     reports = {}
-    for claim in sorted(ctx.claims, key=lambda c: c.path):
+    for claim in sorted([*ctx.claims, *ctx.notes], key=lambda c: c.path):
         # parse problems count even when a rubric disables the schema check: a file that
         # cannot be read must never pass for want of a check to say so
         found = list(claim.problems)
-        for module in enabled if not claim.unreadable else []:
+        for module in _applying(enabled, claim, rubric) if not claim.unreadable else []:
             found.extend(_run(module, claim, ctx, options[module.ID]))
         reports[claim.path] = FileReport(claim.path, found, claim)
     for module in enabled:
@@ -40,6 +40,15 @@ def run_checks(ctx: ReviewContext) -> list[FileReport]:
     for report in reports.values():
         report.findings = sorted(leveled(report.findings, rubric), key=Finding.sort_key)
     return [reports[p] for p in sorted(reports)]
+
+
+def _applying(enabled: list[Any], note: Claim, rubric: Rubric) -> list[Any]:
+    """Every enabled check for a claim; for a note of another declared type, its schema
+    and the checks its type lists."""
+    kind = rubric.document_type(note.kind) if note.kind != "claim" else None
+    if kind is None:
+        return enabled
+    return [m for m in enabled if m.ID == "schema" or m.ID in kind.checks]
 
 
 def _run(module: Any, claim: Claim, ctx: ReviewContext, options: dict) -> list[Finding]:

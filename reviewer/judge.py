@@ -113,7 +113,8 @@ def judge_claims(reports: list[FileReport], ctx: ReviewContext,
     """Judge the claims of `reports`; fail closed on every path. Never raises."""
     settings = ctx.rubric.judge
     result = JudgeResult(JudgeSummary(model=settings.model, required=settings.required))
-    claims = [r for r in reports if r.claim is not None and r.claim.text]
+    claims = [r for r in reports if r.claim is not None and r.claim.text
+              and r.claim.kind == "claim"]
     key = os.environ.get("ANTHROPIC_API_KEY", "").strip()
     reason = _reason_not_to_run(settings, len(claims), no_llm, key)
     if reason is not None:

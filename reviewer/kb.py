@@ -98,6 +98,19 @@ class KnowledgeBase:
         kind = claim.fm.get("type") if claim is not None else self.info(path).type
         return kind == self.rubric.claim_type
 
+    def kind(self, path: str, claim: Claim | None = None) -> str | None:
+        """What a note is reviewed as: "claim", a declared document type, or None."""
+        if self.is_claim(path, claim):
+            return "claim"
+        kind = claim.fm.get("type") if claim is not None else self.info(path).type
+        return kind if self.rubric.document_type(kind) is not None else None
+
+    def typed(self, path: str) -> Claim:
+        """A note of the change, parsed whole and marked with its document type."""
+        claim = self.claim(path)
+        claim.kind = self.kind(path, claim) or "claim"
+        return claim
+
     def claim_paths(self) -> list[str]:
         """Paths the rubric's globs settle need no reading; the others need their type."""
         rubric = self.rubric
@@ -286,7 +299,8 @@ class ReviewContext:
     today: date
     removed: list[str] = field(default_factory=list)  # notes the change deletes or renames away
     state: dict[str, Any] = field(default_factory=dict)  # per-check precomputed data
+    notes: list[Claim] = field(default_factory=list)  # notes of other declared types reviewed
 
     @property
     def change_paths(self) -> set[str]:
-        return {c.path for c in self.claims}
+        return {c.path for c in [*self.claims, *self.notes]}

@@ -13,6 +13,7 @@ import yaml
 
 from reviewer.settings import (
     LEVELS,
+    DocumentType,
     GitHubSettings,
     JudgeSettings,
     ReviewerSettings,
@@ -28,6 +29,7 @@ __all__ = ["KB_CONFIG", "Rubric", "RubricError", "builtin_dir", "builtin_names",
 KB_CONFIG = ".claim-review.yaml"
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "rubrics"
 FREE_MAPS = {("checks", "*", "severity"), ("judge", "criteria"), ("judge", "pricing"),
+             ("types",),
              ("github", "territories")}
 
 
@@ -68,6 +70,11 @@ class Rubric:
         self.verdict = VerdictSettings.from_data(data["verdict"], where)
         self.github = GitHubSettings.from_data(data["github"], where)
         self.judge = JudgeSettings.from_data(data["judge"], where, list(BY_ID))
+        self.types = {name: DocumentType.from_data(name, spec, where, list(BY_ID))
+                      for name, spec in (data.get("types") or {}).items()}
+        if self.claim_type in self.types:
+            raise RubricError(f"{where}: 'types.{self.claim_type}' is the claim type; "
+                              "claims take their schema from the 'schema' section")
         self._options = {check_id: _options(module, data) for check_id, module in BY_ID.items()}
         baseline = data.get("baseline") or ""
         if not isinstance(baseline, str) or baseline.startswith(("/", "\\")) \
@@ -126,6 +133,10 @@ class Rubric:
     def baseline_path(self) -> str:
         """The baseline file, relative to the knowledge-base root; "" for none."""
         return str(self._data.get("baseline") or "")
+
+    def document_type(self, kind: object) -> DocumentType | None:
+        """The declared document type of a note whose `type` is `kind`, if any."""
+        return self.types.get(kind) if isinstance(kind, str) else None
 
     @property
     def claim_type(self) -> str:

@@ -122,6 +122,44 @@ class GitHubSettings:
 
 
 @dataclass(frozen=True)
+class DocumentType:
+    """A declared type of note other than the claim (rubric `types.<name>`)."""
+
+    name: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+    enums: dict[str, tuple[str, ...]]
+    checks: tuple[str, ...]  # checks that apply besides the schema
+
+    @classmethod
+    def from_data(cls, name: str, spec: Any, where: str, check_ids: list[str]) -> DocumentType:
+        key = f"types.{name}"
+        if not isinstance(spec, dict):
+            raise _fail(where, key, "a mapping (required, optional, enums, checks)", spec)
+        unknown = set(spec) - {"required", "optional", "enums", "checks"}
+        if unknown:
+            raise RubricError(f"{where}: unknown key '{key}.{sorted(unknown)[0]}' (known here: "
+                              "checks, enums, optional, required)")
+        lists = {}
+        for part in ("required", "optional", "checks"):
+            value = spec.get(part) or []
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise _fail(where, f"{key}.{part}", "a list of strings", value)
+            lists[part] = tuple(value)
+        for check in lists["checks"]:
+            if check not in check_ids or check == "schema":
+                raise RubricError(f"{where}: '{key}.checks' names {check!r}; use checks other "
+                                  f"than schema, which always applies ({', '.join(check_ids)})")
+        enums = spec.get("enums") or {}
+        if not isinstance(enums, dict) or not all(
+                isinstance(v, list) and v and all(isinstance(x, str) for x in v)
+                for v in enums.values()):
+            raise _fail(where, f"{key}.enums", "a mapping of field to a list of values", enums)
+        return cls(name, lists["required"], lists["optional"],
+                   {str(f): tuple(v) for f, v in enums.items()}, lists["checks"])
+
+
+@dataclass(frozen=True)
 class JudgeSettings:
     """The rubric's `judge:` section: the LLM judge's model, limits and criteria."""
 

@@ -79,6 +79,7 @@ from rapidfuzz import process
 from reviewer.claim import Claim, slugify
 from reviewer.findings import ERROR, INFO, WARNING, Finding, make
 from reviewer.kb import ReviewContext
+from reviewer.settings import DocumentType
 
 ID = "schema"
 TITLE = "Schema"
@@ -100,6 +101,7 @@ RULES = {
     "schema.wrong-type": ERROR,
     "schema.invalid-domain": ERROR,
     "schema.invalid-confidence": ERROR,
+    "schema.invalid-value": ERROR,
     "schema.invalid-date": ERROR,
     "schema.future-date": ERROR,
     "schema.not-a-list": ERROR,
@@ -235,6 +237,13 @@ RULE_DOCS = {
         "level. Readers and agents weigh claims by this field, and the confidence check "
         "cannot judge a level it does not know. "
         "Example: 'confidence: highly likely' (did you mean 'likely'?)."),
+    "schema.invalid-value": (
+        "Flags, in a note of another document type the rubric declares (types.<name>), a "
+        "field whose value is not one the type's enums allow. Tools that route or count such "
+        "notes by that field (a source's processing status, a position's outcome) lose a "
+        "note whose value is misspelled. The closest allowed value is suggested. "
+        "Example: a source note with 'status: procesed' where the rubric allows "
+        "unprocessed, processing, processed and null-result."),
     "schema.invalid-date": (
         "Flags a date field ('schema.date_fields': created, last_evaluated) whose value is "
         "not an ISO date YYYY-MM-DD, or is one that does not exist in the calendar. Dates "
@@ -332,6 +341,10 @@ def validate(claim: Claim, ctx: ReviewContext, options: dict) -> Iterator[Findin
     # parse problems (claim.problems) are added by the engine, whether or not this runs
     if claim.frontmatter is None:
         return
+    kind = ctx.rubric.document_type(claim.kind) if claim.kind != "claim" else None
+    if kind is not None:
+        yield from _typed(claim, kind, options)
+        return
     spec = ctx.rubric.schema
     yield from _required(claim, spec)
     yield from _strings(claim)
@@ -342,6 +355,27 @@ def validate(claim: Claim, ctx: ReviewContext, options: dict) -> Iterator[Findin
     if options["report_unknown_fields"]:
         yield from _unknown(claim, spec)
     yield from _title(claim, options["title_match"])
+
+
+def _typed(claim: Claim, kind: DocumentType, options: dict) -> Iterator[Finding]:
+    """A note of another declared type: its own required fields and enums."""
+    spec = {"required": list(kind.required)}
+    yield from _required(claim, spec)
+    for name, allowed in kind.enums.items():
+        value = claim.fm.get(name)
+        if value is not None and (not isinstance(value, str) or value not in allowed):
+            yield _f(claim, "invalid-value", claim.line_of(name),
+                     f"{kind.name} field '{name}' is {value!r}, not one of: "
+                     f"{', '.join(allowed)}", _closest_hint(str(value), list(allowed)),
+                     field=name, value=str(value))
+    if options["report_unknown_fields"]:
+        known = set(kind.required) | set(kind.optional) | set(kind.enums) | {"type"}
+        for name in claim.fm:
+            if name not in known:
+                yield _f(claim, "unknown-field", claim.line_of(name),
+                         f"field '{name}' is not in the rubric's schema of {kind.name} notes",
+                         f"remove it, or list it under types.{kind.name}.optional",
+                         field=name)
 
 
 def _f(claim: Claim, rule: str, line: int, message: str, hint: str, **extras) -> Finding:
