@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
 from reviewer import __version__
+from reviewer.findings import SEVERITIES
 from reviewer.pipeline import EXIT_APPROVE, EXIT_CHANGES, EXIT_USAGE
+from reviewer.render import FORMATS as FORMAT_NAMES
 
-FORMATS = click.Choice(["text", "markdown", "json"])
+FORMATS = click.Choice(list(FORMAT_NAMES))
 
 
 class UsageFailure(click.ClickException):
@@ -36,7 +41,8 @@ def _fail_on_config(fn):
             return fn(*args, **kwargs)
         except (RubricError, SourceError) as exc:
             raise UsageFailure(str(exc)) from exc
-        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
+        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit,
+                BrokenPipeError):
             raise
         except Exception as exc:
             if os.environ.get("CLAIM_REVIEW_DEBUG"):
@@ -48,7 +54,35 @@ def _fail_on_config(fn):
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+EXIT_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a writer whose reader left
+
+
+class _Main(click.Group):
+    """The command group. A reader that leaves early (`| head -1`, `| grep -q`) ends the
+    command quietly with exit 141, as a shell reports a writer killed by SIGPIPE: never a
+    traceback, and never 0, which a pipeline could take for APPROVE."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            _stdout_gone()
+            sys.exit(EXIT_PIPE)
+
+
+def _stdout_gone() -> None:
+    """Point standard output at /dev/null, so that the flush at exit fails no more."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real descriptor (a test runner's stream)
+        pass
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="claim-review")
 def main() -> None:
     """Review claims in a Markdown knowledge base: schema, duplicates, confidence,
@@ -64,11 +98,58 @@ def review_options(fn):
                            "and the rubric's judge.model).")(fn)
     fn = click.option("--no-llm", is_flag=True, help="Run the deterministic checks only.")(fn)
     fn = click.option("--format", "fmt", type=FORMATS, default="text", show_default=True,
-                      help="Output: terminal text, the PR review markdown, or JSON.")(fn)
+                      help="Output: terminal text, the PR review markdown, JSON, GitHub "
+                           "Actions annotations, or SARIF 2.1.0.")(fn)
     fn = click.option("--rubric", type=click.Path(dir_okay=False, path_type=Path),
                       help="Rubric file (default: .claim-review.yaml at the KB root, "
                            "else the built-in default).")(fn)
     return fn
+
+
+def output_options(fn):
+    fn = click.option("--color", type=click.Choice(["auto", "always", "never"]),
+                      default="auto", show_default=True,
+                      help="Colour the text output: auto colours a terminal, unless NO_COLOR "
+                           "is set (FORCE_COLOR forces it).")(fn)
+    fn = click.option("--min-severity", type=click.Choice(list(reversed(SEVERITIES))),
+                      default="info", show_default=True,
+                      help="Show only findings at or above this severity; the counts and the "
+                           "verdict still cover every finding.")(fn)
+    fn = click.option("-q", "--quiet", is_flag=True,
+                      help="Findings only: no rule table, notes or summary line (nothing when "
+                           "there are none), no informational messages.")(fn)
+    fn = click.option("--output-file", type=click.Path(dir_okay=False, path_type=Path),
+                      help="Write the output to FILE (atomically) instead of standard output.")(fn)
+    return fn
+
+
+@dataclass(frozen=True)
+class Output:
+    """Where and how a review is shown: the --format, --output-file, --quiet,
+    --min-severity, --color and --new-only options."""
+
+    fmt: str = "text"
+    file: Path | None = None
+    quiet: bool = False
+    min_severity: str = "info"
+    color: str = "auto"
+    new_only: bool = False
+    locate: Callable[[str], str] | None = None  # review path -> repository path
+
+
+def use_color(choice: str, stream, env=os.environ) -> bool:
+    """--color always or never wins; auto colours a terminal, except that a non-empty
+    NO_COLOR turns colour off (no-color.org) and a non-empty FORCE_COLOR turns it on. NO_COLOR
+    wins over FORCE_COLOR, as in Python's own colouring, and TERM=dumb means no colour."""
+    if choice != "auto":
+        return choice == "always"
+    if env.get("NO_COLOR"):
+        return False
+    if env.get("FORCE_COLOR"):
+        return True
+    if env.get("TERM") == "dumb":
+        return False
+    return bool(getattr(stream, "isatty", lambda: False)())
 
 
 def display_options(fn):
@@ -83,31 +164,54 @@ def display_options(fn):
 
 
 @main.command()
-@click.argument("files", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.argument("files", nargs=-1, type=click.Path(exists=True, allow_dash=True,
+                                                   path_type=Path))
 @click.option("--kb", "kb_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Root of the knowledge base (default: the nearest folder up from here "
                    "with .claim-review.yaml, else the git work tree's root).")
+@click.option("--claims-only", is_flag=True,
+              help="Skip named files that are not claims of the base (by the rubric) "
+                   "instead of reviewing them, as a pre-commit hook needs.")
+@click.option("--stdin-filename", type=click.Path(dir_okay=False, path_type=Path),
+              help="With FILE '-': the path the note read from standard input is reviewed "
+                   "as (default: stdin.md at the knowledge base's root).")
 @review_options
 @display_options
+@output_options
 @_fail_on_config
-def check(files: tuple[Path, ...], kb_dir: Path | None, rubric: Path | None, fmt: str,
-          no_llm: bool, model: str | None, baseline_file: Path | None, no_baseline: bool,
-          new_only: bool) -> None:
-    """Review FILES (or folders of them) against the knowledge base.
+def check(files: tuple[Path, ...], kb_dir: Path | None, claims_only: bool,
+          stdin_filename: Path | None, rubric: Path | None, fmt: str, no_llm: bool,
+          model: str | None, baseline_file: Path | None, no_baseline: bool, new_only: bool,
+          output_file: Path | None, quiet: bool, min_severity: str, color: str) -> None:
+    """Review FILES (or folders of them) against the knowledge base; '-' reads one note
+    from standard input.
 
     With no FILES, every claim of the knowledge base is reviewed, or, run from a folder
     inside it, every claim of that folder. Findings in the baseline are existing and do
     not block."""
-    from reviewer.change import from_paths
+    from reviewer.change import from_paths, from_stdin
 
-    root, files = _root_and_files(kb_dir, files)
+    stdin = [f for f in files if str(f) == "-"]
+    if stdin and len(files) > 1:
+        raise UsageFailure("'-' (standard input) must be the only FILE")
+    if stdin_filename is not None and not stdin:
+        raise UsageFailure("--stdin-filename needs '-' as the FILE")
+    root, files = _root_and_files(kb_dir, files, quiet)
     loaded = _rubric(rubric, root, model)
     baseline = None if no_baseline else _baseline(baseline_file, root, loaded)
-    change = from_paths(root, list(files), loaded, baseline=baseline)
-    _finish(change, fmt, no_llm, new_only)
+    if stdin:
+        data = sys.stdin.buffer.read(loaded.max_file_bytes + 1)
+        change = from_stdin(root, stdin_filename or Path(root) / "stdin.md", data, loaded,
+                            baseline=baseline)
+    else:
+        change = from_paths(root, list(files), loaded, baseline=baseline,
+                            claims_only=claims_only)
+    _finish(change, no_llm, Output(fmt, output_file, quiet, min_severity, color, new_only,
+                                   _repo_locator(root)))
 
 
-def _root_and_files(kb_dir: Path | None, files: tuple[Path, ...]) -> tuple[Path, tuple]:
+def _root_and_files(kb_dir: Path | None, files: tuple[Path, ...],
+                    quiet: bool = False) -> tuple[Path, tuple]:
     """--kb, or the discovered root; run from a folder inside it with no FILES, that
     folder. Say which root was used when it is not the current folder."""
     from reviewer.roots import find_root
@@ -117,10 +221,36 @@ def _root_and_files(kb_dir: Path | None, files: tuple[Path, ...]) -> tuple[Path,
     here = Path.cwd()
     root, why = find_root(here)
     if root != here.resolve():
-        _log(f"knowledge base: {root} ({why})")
+        if not quiet:
+            _log(f"knowledge base: {root} ({why})")
         if not files:
             files = (here,)
     return root, files
+
+
+def _repo_locator(root: Path) -> Callable[[str], str] | None:
+    """Review paths as paths from the git work tree's root, which annotations and SARIF
+    need when the base is a folder inside a repository. A note of the base is shown
+    relative to the base; any other file relative to the current folder, or absolute."""
+    from reviewer.sources import SourceError, git
+
+    try:
+        top = Path(git(root, "rev-parse", "--show-toplevel").decode().strip()).resolve()
+    except SourceError:
+        return None
+    base, here = root.resolve(), Path.cwd()
+
+    def locate(path: str) -> str:
+        if os.path.lexists(base / path) or not os.path.lexists(here / path):
+            full = base / path  # an absolute `path` stays itself
+        else:
+            full = here.resolve() / path
+        try:
+            return full.relative_to(top).as_posix()
+        except ValueError:
+            return path
+
+    return locate
 
 
 def _baseline(explicit: Path | None, root: Path, loaded):
@@ -154,10 +284,12 @@ def _baseline(explicit: Path | None, root: Path, loaded):
                    "branch (to try a rubric change).")
 @review_options
 @display_options
+@output_options
 @_fail_on_config
 def diff(repo: Path, base: str, head: str, worktree: bool, rubric_from: str,
          rubric: Path | None, fmt: str, no_llm: bool, model: str | None,
-         baseline_file: Path | None, no_baseline: bool, new_only: bool) -> None:
+         baseline_file: Path | None, no_baseline: bool, new_only: bool,
+         output_file: Path | None, quiet: bool, min_severity: str, color: str) -> None:
     """Review the claims changed between the merge-base of BASE and HEAD.
 
     Contents are read from git objects at HEAD, not from the working tree (see
@@ -176,7 +308,8 @@ def diff(repo: Path, base: str, head: str, worktree: bool, rubric_from: str,
     baseline = None if no_baseline else (
         _baseline(baseline_file, repo, loaded) if baseline_file else USE_BASE)
     change = from_git(repo, base, head, loaded, worktree=worktree, baseline=baseline)
-    _finish(change, fmt, no_llm, new_only, notes=[note] if note else [])
+    _finish(change, no_llm, Output(fmt, output_file, quiet, min_severity, color, new_only),
+            notes=[note] if note else [])
 
 
 def _diff_rubric(repo: Path, base: str, head: str, explicit: Path | None, rubric_from: str,
@@ -270,16 +403,47 @@ def _rubric(explicit: Path | None, root: Path, model: str | None):
     return load_rubric(explicit, root).with_overrides(model=model_override(model))
 
 
-def _finish(change, fmt: str, no_llm: bool, new_only: bool = False,
-            notes: list[str] | None = None) -> None:
+def _finish(change, no_llm: bool, out: Output, notes: list[str] | None = None) -> None:
     from reviewer.pipeline import build_review, exit_code
-    from reviewer.render import render
+    from reviewer.render import Display, render
 
-    result = build_review(change, no_llm)
+    progress = None if out.quiet else progress_line(sys.stderr)
+    result = build_review(change, no_llm, progress=progress)
     result.notes.extend(notes or [])
-    color = fmt == "text" and sys.stdout.isatty()
-    click.echo(render(result, fmt, color=color, new_only=new_only), nl=False)
+    color = out.fmt == "text" and use_color(out.color, sys.stdout if out.file is None
+                                            else None)
+    display = Display(color=color, new_only=out.new_only, min_severity=out.min_severity,
+                      quiet=out.quiet, locate=out.locate)
+    _emit(render(result, out.fmt, display=display), out.file, color)
     sys.exit(exit_code(result))
+
+
+def _emit(text: str, file: Path | None, color: bool) -> None:
+    """To standard output, or atomically to --output-file."""
+    from reviewer.atomic import write_atomic
+
+    if file is None:
+        click.echo(text, nl=False, color=color)
+        return
+    try:
+        write_atomic(file, text.encode("utf-8"))
+    except OSError as exc:
+        raise UsageFailure(f"{file}: cannot write the output ({exc.strerror or exc})") from exc
+
+
+def progress_line(stream) -> Callable | None:
+    """The judge's progress on one self-rewriting line of `stream`, when it is a terminal:
+    claims answered, tokens and estimated cost so far. None elsewhere (a CI log)."""
+    if not getattr(stream, "isatty", lambda: False)():
+        return None
+
+    def show(p) -> None:
+        spent = f"~${p.cost_usd:.4f}" if p.cost_usd is not None else "cost unknown"
+        stream.write(f"\rclaim-review: judged {p.done}/{p.total} claims, {p.tokens:,} tokens, "
+                     f"{spent}\x1b[K" + ("\n" if p.done >= p.total else ""))
+        stream.flush()
+
+    return show
 
 
 @main.command()

@@ -29,6 +29,7 @@ def pinned_today(monkeypatch):
     """Dates are judged against a fixed day so tests never rot."""
     monkeypatch.setenv("CLAIM_REVIEW_TODAY", TODAY)
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)  # tests that need it set it
 
 
 def claim_text(title: str, body: str | None = None, **fields) -> str:
