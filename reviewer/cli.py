@@ -521,6 +521,61 @@ def _explain_check(module, loaded) -> str:
     return "\n".join(lines)
 
 
+def in_ci(env=os.environ) -> bool:
+    """CI systems set CI (GitHub Actions, GitLab, CircleCI, Travis, Buildkite ...)."""
+    return env.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--kb", "kb_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Root of the knowledge base (default: found as for check).")
+@click.option("--rubric", type=click.Path(dir_okay=False, path_type=Path),
+              help="Rubric file (default: .claim-review.yaml at the KB root).")
+@click.option("--write/--dry-run", "write", default=None,
+              help="Apply the fixes, or only show them (default: apply them, except where "
+                   "the CI environment variable is set).")
+@_fail_on_config
+def fix(files: tuple[Path, ...], kb_dir: Path | None, rubric: Path | None,
+        write: bool | None) -> None:
+    """Apply the certain fixes that `pr` offers as suggestions, and show them as a diff.
+
+    FILES and folders are chosen as for check (no FILES: the whole base). A fix is
+    certain when a check's fix hook is sure of it: a broken link with one clear best
+    match, a domain or confidence value with one clearly closest allowed value. Only the
+    fixed lines change; line endings and every other byte stay as they were. Exit 0 when
+    the fixes were written or there was nothing to fix, 1 when a dry run found fixes."""
+    from reviewer.change import from_paths
+    from reviewer.fixer import plan
+    from reviewer.fixer import write as write_fix
+    from reviewer.pipeline import build_review
+    from reviewer.render import count
+
+    root, files = _root_and_files(kb_dir, files)
+    change = from_paths(root, list(files), _rubric(rubric, root, None))
+    review = build_review(change, no_llm=True)
+    fixes = plan(review, change.ctx, Path(change.ctx.kb.source.root))
+    for planned in fixes:
+        click.echo(planned.diff(), nl=False)
+    lines = count(sum(len(f.lines) for f in fixes), "line")
+    if not fixes:
+        _log("nothing to fix: no finding has a certain fix")
+        sys.exit(EXIT_APPROVE)
+    if write is None:
+        write = not in_ci()
+        if not write:
+            _log("CI is set: a dry run (--write applies the fixes)")
+    if not write:
+        _log(f"would fix {lines} in {count(len(fixes), 'file')}")
+        sys.exit(EXIT_CHANGES)
+    done = [f for f in fixes if write_fix(f)]
+    for stale in (f for f in fixes if f not in done):
+        _log(f"warning: {stale.path} changed on disk since it was reviewed; left as it is")
+    _log(f"fixed {count(sum(len(f.lines) for f in done), 'line')} in "
+         f"{count(len(done), 'file')}")
+    sys.exit(EXIT_APPROVE if len(done) == len(fixes) else EXIT_CHANGES)
+
+
 @main.command(name="rubric")
 @click.option("--rubric", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--kb", "kb_dir", type=click.Path(file_okay=False, path_type=Path), default=".")
