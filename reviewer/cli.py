@@ -579,13 +579,23 @@ def fix(files: tuple[Path, ...], kb_dir: Path | None, rubric: Path | None,
 @main.command(name="rubric")
 @click.option("--rubric", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--kb", "kb_dir", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option("--json-schema", is_flag=True,
+              help="Print the JSON Schema of .claim-review.yaml instead (for editors).")
 @_fail_on_config
-def rubric_cmd(rubric: Path | None, kb_dir: Path) -> None:
-    """Validate and print the effective rubric (after extends and overrides)."""
+def rubric_cmd(rubric: Path | None, kb_dir: Path, json_schema: bool) -> None:
+    """Validate and print the effective rubric (after extends and overrides), or with
+    --json-schema the JSON Schema every rubric file follows."""
     import yaml
 
     from reviewer.rubric import load_rubric
 
+    if json_schema:
+        import json
+
+        from reviewer.rubric_schema import rubric_schema
+
+        click.echo(json.dumps(rubric_schema(), indent=2, ensure_ascii=False))
+        return
     loaded = load_rubric(rubric, kb_dir)
     click.echo("# loaded from: " + " <- ".join(reversed(loaded.origin)))
     click.echo(yaml.safe_dump(loaded.data, sort_keys=False, allow_unicode=True).rstrip())
