@@ -446,8 +446,20 @@ def progress_line(stream) -> Callable | None:
     return show
 
 
+def complete_rule(_ctx, _param, incomplete: str) -> list:
+    """Shell completion for `explain`: checks, then rules by long and short name."""
+    from click.shell_completion import CompletionItem
+
+    from reviewer.checks import ALL_RULES, BY_ID, PER_CHECK_RULES, SHORT_NAMES
+
+    names = [*BY_ID, *ALL_RULES, *(f"{c}.{r}" for c in BY_ID for r in PER_CHECK_RULES),
+             *SHORT_NAMES]
+    seen: dict[str, None] = dict.fromkeys(n for n in names if n.startswith(incomplete))
+    return [CompletionItem(name) for name in seen]
+
+
 @main.command()
-@click.argument("name")
+@click.argument("name", shell_complete=complete_rule)
 @click.option("--rubric", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--kb", "kb_dir", type=click.Path(file_okay=False, path_type=Path), default=".")
 @_fail_on_config
