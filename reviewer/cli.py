@@ -588,6 +588,60 @@ def fix(files: tuple[Path, ...], kb_dir: Path | None, rubric: Path | None,
     sys.exit(EXIT_APPROVE if len(done) == len(fixes) else EXIT_CHANGES)
 
 
+WORKFLOWS = ("claim-review-collect.yml", "claim-review.yml")  # the recommended two-step pattern
+
+
+def workflows_dir() -> Path:
+    """Installed, the example workflows sit in the package (reviewer/workflows, see
+    pyproject.toml); in a source checkout, in examples/workflows."""
+    packaged = Path(__file__).resolve().parent / "workflows"
+    if (packaged / WORKFLOWS[0]).is_file():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "examples" / "workflows"
+
+
+@main.command()
+@click.option("--kb", "kb_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=".", show_default=True, help="Root of the knowledge base.")
+@click.option("--workflows", is_flag=True,
+              help="Also write the two example GitHub workflows (collect, then review and "
+                   "post) into .github/workflows/.")
+@click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+@_fail_on_config
+def init(kb_dir: Path, workflows: bool, force: bool) -> None:
+    """Write a .claim-review.yaml that fits the knowledge base, from what its notes say.
+
+    It reads the type, domain and confidence values the notes use, where claims live and
+    how files are named. Folders whose typed notes are mostly claims become claims.paths;
+    notes there of another document type (a framework, a topic map), or with no type and
+    no claim fields (a map, a README), go to claims.exclude, so they are not reviewed as
+    misfiled claims. Nothing is overwritten without --force."""
+    from reviewer.atomic import write_atomic
+    from reviewer.rubric import KB_CONFIG, load_rubric
+    from reviewer.survey import rubric_text, survey
+
+    targets = [kb_dir / KB_CONFIG]
+    if workflows:
+        targets += [kb_dir / ".github" / "workflows" / name for name in WORKFLOWS]
+    there = [str(t) for t in targets if os.path.lexists(t)]
+    if there and not force:
+        raise UsageFailure(f"{', '.join(there)} already exist(s); --force overwrites")
+    found = survey(kb_dir)
+    text = rubric_text(found)
+    write_atomic(targets[0], text.encode("utf-8"))
+    load_rubric(None, kb_dir)  # what init writes must load; a failure here is a bug
+    for line in found.summary():
+        _log(line)
+    _log(f"wrote {targets[0]}")
+    for target in targets[1:]:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(target, (workflows_dir() / target.name).read_bytes())
+        _log(f"wrote {target}")
+    if workflows:
+        _log("pin the claim-review action in the workflows to a release commit before "
+             "merging them (README, 'Use it in GitHub Actions', step 4)")
+
+
 @main.command(name="rubric")
 @click.option("--rubric", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--kb", "kb_dir", type=click.Path(file_okay=False, path_type=Path), default=".")

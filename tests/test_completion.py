@@ -35,7 +35,7 @@ def test_bash_completes_a_rule_for_explain():
 
 def test_bash_completes_the_commands():
     out = complete("claim-review ")
-    for command in ("check", "diff", "explain", "fix", "rubric"):
+    for command in ("check", "diff", "explain", "fix", "init", "rubric"):
         assert f"plain,{command}\n" in out
 
 
