@@ -55,7 +55,15 @@ def today() -> date:
 
 
 def from_paths(kb_root: Path, args: list[Path], rubric: Rubric,
-               baseline: Baseline | None = None, index: Index | None = None) -> Change:
+               baseline: Baseline | None = None, index: Index | None = None,
+               claims_only: bool = False) -> Change:
+    """The claims among `args` (files and folders), or of the whole base when there are
+    none, and the notes of other declared types among them. A folder means its notes, as
+    the whole-base run sees them (files.include and files.exclude); its notes of no
+    reviewed type are skipped. A file named explicitly is reviewed (as its declared type,
+    else as a claim), unless `claims_only`: then it is skipped when the rubric would not
+    call it a claim of this base (outside the base, outside its notes, or not a claim),
+    as a pre-commit hook that is handed every staged Markdown file needs."""
     kb = KnowledgeBase(DirSource(kb_root, rubric.files_exclude), rubric, index)
     root = kb.source.root
     claims: list[Claim] = []
@@ -71,7 +79,7 @@ def from_paths(kb_root: Path, args: list[Path], rubric: Rubric,
         skipped = [p for p, kind in kinds.items() if kind is None]
     for arg in args:
         if arg.is_dir():
-            for file in sorted(_markdown_under(arg, rubric)):
+            for file in _notes_under(kb, root, arg):
                 claim = _load(kb, root, file)
                 kind = kb.kind(claim.path, claim)
                 if kind is None:
@@ -79,34 +87,87 @@ def from_paths(kb_root: Path, args: list[Path], rubric: Rubric,
                 else:
                     claim.kind = kind
                     claims.append(claim)
-        else:  # named: reviewed as its declared type, else as a claim
-            claim = _load(kb, root, arg)
+            continue
+        claim = _load(kb, root, arg)
+        if claims_only and not _claim_of_base(kb, root, arg, claim):
+            skipped.append(claim.path)
+        else:
             claim.kind = kb.kind(claim.path, claim) or "claim"
             claims.append(claim)
+    return _change(kb, claims, skipped, baseline)
+
+
+def from_stdin(kb_root: Path, name: Path, data: bytes, rubric: Rubric,
+               baseline: Baseline | None = None, index: Index | None = None) -> Change:
+    """One note read from standard input, reviewed as if it were the file `name`: inside
+    the base it takes that file's place (links to it, duplicates of it), as an editor's
+    unsaved buffer would."""
+    kb = KnowledgeBase(DirSource(kb_root, rubric.files_exclude), rubric, index)
+    display = _display(kb.source.root, name)
+    if not display.lower().endswith(".md"):
+        raise SourceError(f"--stdin-filename {name}: a note's name must end in .md")
+    claim = parse_claim(display, data, rubric.max_file_bytes)
+    kb.add(display, claim)
+    claim.kind = kb.kind(display, claim) or "claim"
+    return _change(kb, [claim], [], baseline)
+
+
+def _change(kb: KnowledgeBase, claims: list[Claim], skipped: list[str],
+            baseline: Baseline | None) -> Change:
     unique = list({c.path: c for c in claims}.values())
     ctx = ReviewContext(kb=kb, base=kb, claims=[c for c in unique if c.kind == "claim"],
-                        rubric=rubric, today=today(),
+                        rubric=kb.rubric, today=today(),
                         notes=[c for c in unique if c.kind != "claim"])
     return Change(ctx, skipped=skipped, baseline=baseline)
 
 
-def _markdown_under(folder: Path, rubric: Rubric) -> list[Path]:
-    source = DirSource(folder, rubric.files_exclude)
-    return [folder / p for p in source.paths() if p.lower().endswith(".md")]
+def _notes_under(kb: KnowledgeBase, root: Path, folder: Path) -> list[Path]:
+    """A folder's notes. Inside the base: the base's own notes under it, so files.include
+    and files.exclude apply as they do to a whole-base run (they are relative to the
+    base's root). Outside it: its Markdown files, the globs taken from the folder."""
+    where = _resolved(folder)
+    try:
+        prefix = where.relative_to(root).as_posix()
+    except ValueError:
+        source = DirSource(folder, kb.rubric.files_exclude)
+        return sorted(folder / p for p in source.paths() if p.lower().endswith(".md")
+                      and matches(p, kb.rubric.files_include))
+    prefix = "" if prefix == "." else prefix + "/"
+    return [root / p for p in kb.notes if p.startswith(prefix)]
+
+
+def _claim_of_base(kb: KnowledgeBase, root: Path, file: Path, claim: Claim) -> bool:
+    try:
+        _resolved(file).relative_to(root)
+    except ValueError:
+        return False
+    return _is_note(claim.path, kb.rubric) and kb.is_claim(claim.path, claim)
+
+
+def _resolved(file: Path) -> Path:
+    """The absolute path, its folders resolved and its last part kept (a symbolic link is
+    reported, never followed)."""
+    absolute = Path(os.path.abspath(file))
+    return absolute.parent.resolve() / absolute.name
+
+
+def _display(root: Path, file: Path) -> str:
+    """How a file is shown: relative to the base's root inside it, else relative to the
+    current folder, else absolute."""
+    resolved = _resolved(file)
+    try:
+        return resolved.relative_to(root).as_posix()
+    except ValueError:
+        display = os.path.relpath(resolved).replace(os.sep, "/")
+        return resolved.as_posix() if display.startswith("../") else display
 
 
 def _load(kb: KnowledgeBase, root: Path, file: Path) -> Claim:
     """Parse a named file once; inside the base it is shown relative to the base root. A
     symbolic link is reported, never followed (its folder may be one: that is the user's
     own path)."""
-    absolute = Path(os.path.abspath(file))
-    resolved = absolute.parent.resolve() / absolute.name
-    try:
-        display = resolved.relative_to(root).as_posix()
-    except ValueError:
-        display = os.path.relpath(resolved).replace(os.sep, "/")
-        if display.startswith("../"):
-            display = resolved.as_posix()
+    resolved = _resolved(file)
+    display = _display(root, file)
     if not is_regular(resolved):  # a link, a device or a pipe (reading could block)
         return _not_a_file(display)
     if display in kb:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
 from reviewer import __version__
+from reviewer.findings import SEVERITIES
 from reviewer.pipeline import EXIT_APPROVE, EXIT_CHANGES, EXIT_USAGE
+from reviewer.render import FORMATS as FORMAT_NAMES
 
-FORMATS = click.Choice(["text", "markdown", "json"])
+FORMATS = click.Choice(list(FORMAT_NAMES))
 
 
 class UsageFailure(click.ClickException):
@@ -36,7 +41,8 @@ def _fail_on_config(fn):
             return fn(*args, **kwargs)
         except (RubricError, SourceError) as exc:
             raise UsageFailure(str(exc)) from exc
-        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
+        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit,
+                BrokenPipeError):
             raise
         except Exception as exc:
             if os.environ.get("CLAIM_REVIEW_DEBUG"):
@@ -48,7 +54,35 @@ def _fail_on_config(fn):
     return wrapper
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+EXIT_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a writer whose reader left
+
+
+class _Main(click.Group):
+    """The command group. A reader that leaves early (`| head -1`, `| grep -q`) ends the
+    command quietly with exit 141, as a shell reports a writer killed by SIGPIPE: never a
+    traceback, and never 0, which a pipeline could take for APPROVE."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            _stdout_gone()
+            sys.exit(EXIT_PIPE)
+
+
+def _stdout_gone() -> None:
+    """Point standard output at /dev/null, so that the flush at exit fails no more."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real descriptor (a test runner's stream)
+        pass
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="claim-review")
 def main() -> None:
     """Review claims in a Markdown knowledge base: schema, duplicates, confidence,
@@ -67,11 +101,58 @@ def review_options(fn):
                            "and the rubric's judge.model).")(fn)
     fn = click.option("--no-llm", is_flag=True, help="Run the deterministic checks only.")(fn)
     fn = click.option("--format", "fmt", type=FORMATS, default="text", show_default=True,
-                      help="Output: terminal text, the PR review markdown, or JSON.")(fn)
+                      help="Output: terminal text, the PR review markdown, JSON, GitHub "
+                           "Actions annotations, or SARIF 2.1.0.")(fn)
     fn = click.option("--rubric", type=click.Path(dir_okay=False, path_type=Path),
                       help="Rubric file (default: .claim-review.yaml at the KB root, "
                            "else the built-in default).")(fn)
     return fn
+
+
+def output_options(fn):
+    fn = click.option("--color", type=click.Choice(["auto", "always", "never"]),
+                      default="auto", show_default=True,
+                      help="Colour the text output: auto colours a terminal, unless NO_COLOR "
+                           "is set (FORCE_COLOR forces it).")(fn)
+    fn = click.option("--min-severity", type=click.Choice(list(reversed(SEVERITIES))),
+                      default="info", show_default=True,
+                      help="Show only findings at or above this severity; the counts and the "
+                           "verdict still cover every finding.")(fn)
+    fn = click.option("-q", "--quiet", is_flag=True,
+                      help="Findings only: no rule table, notes or summary line (nothing when "
+                           "there are none), no informational messages.")(fn)
+    fn = click.option("--output-file", type=click.Path(dir_okay=False, path_type=Path),
+                      help="Write the output to FILE (atomically) instead of standard output.")(fn)
+    return fn
+
+
+@dataclass(frozen=True)
+class Output:
+    """Where and how a review is shown: the --format, --output-file, --quiet,
+    --min-severity, --color and --new-only options."""
+
+    fmt: str = "text"
+    file: Path | None = None
+    quiet: bool = False
+    min_severity: str = "info"
+    color: str = "auto"
+    new_only: bool = False
+    locate: Callable[[str], str] | None = None  # review path -> repository path
+
+
+def use_color(choice: str, stream, env=os.environ) -> bool:
+    """--color always or never wins; auto colours a terminal, except that a non-empty
+    NO_COLOR turns colour off (no-color.org) and a non-empty FORCE_COLOR turns it on. NO_COLOR
+    wins over FORCE_COLOR, as in Python's own colouring, and TERM=dumb means no colour."""
+    if choice != "auto":
+        return choice == "always"
+    if env.get("NO_COLOR"):
+        return False
+    if env.get("FORCE_COLOR"):
+        return True
+    if env.get("TERM") == "dumb":
+        return False
+    return bool(getattr(stream, "isatty", lambda: False)())
 
 
 def display_options(fn):
@@ -86,29 +167,51 @@ def display_options(fn):
 
 
 @main.command()
-@click.argument("files", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.argument("files", nargs=-1, type=click.Path(exists=True, allow_dash=True,
+                                                   path_type=Path))
 @click.option("--kb", "kb_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Root of the knowledge base (default: the nearest folder up from here "
                    "with .claim-review.yaml, else the git work tree's root).")
+@click.option("--claims-only", is_flag=True,
+              help="Skip named files that are not claims of the base (by the rubric) "
+                   "instead of reviewing them, as a pre-commit hook needs.")
+@click.option("--stdin-filename", type=click.Path(dir_okay=False, path_type=Path),
+              help="With FILE '-': the path the note read from standard input is reviewed "
+                   "as (default: stdin.md at the knowledge base's root).")
 @review_options
 @display_options
+@output_options
 @_fail_on_config
-def check(files: tuple[Path, ...], kb_dir: Path | None, rubric: Path | None, fmt: str,
-          no_llm: bool, model: str | None, cache_dir: str | None, baseline_file: Path | None,
-          no_baseline: bool, new_only: bool) -> None:
-    """Review FILES (or folders of them) against the knowledge base.
+def check(files: tuple[Path, ...], kb_dir: Path | None, claims_only: bool,
+          stdin_filename: Path | None, rubric: Path | None, fmt: str, no_llm: bool,
+          model: str | None, cache_dir: str | None, baseline_file: Path | None,
+          no_baseline: bool, new_only: bool,
+          output_file: Path | None, quiet: bool, min_severity: str, color: str) -> None:
+    """Review FILES (or folders of them) against the knowledge base; '-' reads one note
+    from standard input.
 
     With no FILES, every claim of the knowledge base is reviewed, or, run from a folder
     inside it, every claim of that folder. Findings in the baseline are existing and do
     not block."""
-    from reviewer.change import from_paths
+    from reviewer.change import from_paths, from_stdin
 
-    root, files = _root_and_files(kb_dir, files)
+    stdin = [f for f in files if str(f) == "-"]
+    if stdin and len(files) > 1:
+        raise UsageFailure("'-' (standard input) must be the only FILE")
+    if stdin_filename is not None and not stdin:
+        raise UsageFailure("--stdin-filename needs '-' as the FILE")
+    root, files = _root_and_files(kb_dir, files, quiet)
     loaded = _rubric(rubric, root, model)
     baseline = None if no_baseline else _baseline(baseline_file, root, loaded)
-    change = from_paths(root, list(files), loaded, baseline=baseline,
-                        index=_index(cache_dir, loaded))
-    _finish(change, fmt, no_llm, new_only)
+    if stdin:
+        data = sys.stdin.buffer.read(loaded.max_file_bytes + 1)
+        change = from_stdin(root, stdin_filename or Path(root) / "stdin.md", data, loaded,
+                            baseline=baseline, index=_index(cache_dir, loaded))
+    else:
+        change = from_paths(root, list(files), loaded, baseline=baseline,
+                            claims_only=claims_only, index=_index(cache_dir, loaded))
+    _finish(change, no_llm, Output(fmt, output_file, quiet, min_severity, color, new_only,
+                                   _repo_locator(root)))
 
 
 def _index(cache_dir: str | None, loaded):
@@ -117,7 +220,8 @@ def _index(cache_dir: str | None, loaded):
     return open_index(cache_dir, loaded.max_file_bytes)
 
 
-def _root_and_files(kb_dir: Path | None, files: tuple[Path, ...]) -> tuple[Path, tuple]:
+def _root_and_files(kb_dir: Path | None, files: tuple[Path, ...],
+                    quiet: bool = False) -> tuple[Path, tuple]:
     """--kb, or the discovered root; run from a folder inside it with no FILES, that
     folder. Say which root was used when it is not the current folder."""
     from reviewer.roots import find_root
@@ -127,10 +231,36 @@ def _root_and_files(kb_dir: Path | None, files: tuple[Path, ...]) -> tuple[Path,
     here = Path.cwd()
     root, why = find_root(here)
     if root != here.resolve():
-        _log(f"knowledge base: {root} ({why})")
+        if not quiet:
+            _log(f"knowledge base: {root} ({why})")
         if not files:
             files = (here,)
     return root, files
+
+
+def _repo_locator(root: Path) -> Callable[[str], str] | None:
+    """Review paths as paths from the git work tree's root, which annotations and SARIF
+    need when the base is a folder inside a repository. A note of the base is shown
+    relative to the base; any other file relative to the current folder, or absolute."""
+    from reviewer.sources import SourceError, git
+
+    try:
+        top = Path(git(root, "rev-parse", "--show-toplevel").decode().strip()).resolve()
+    except SourceError:
+        return None
+    base, here = root.resolve(), Path.cwd()
+
+    def locate(path: str) -> str:
+        if os.path.lexists(base / path) or not os.path.lexists(here / path):
+            full = base / path  # an absolute `path` stays itself
+        else:
+            full = here.resolve() / path
+        try:
+            return full.relative_to(top).as_posix()
+        except ValueError:
+            return path
+
+    return locate
 
 
 def _baseline(explicit: Path | None, root: Path, loaded):
@@ -164,10 +294,12 @@ def _baseline(explicit: Path | None, root: Path, loaded):
                    "branch (to try a rubric change).")
 @review_options
 @display_options
+@output_options
 @_fail_on_config
 def diff(repo: Path, base: str, head: str, worktree: bool, rubric_from: str,
          rubric: Path | None, fmt: str, no_llm: bool, model: str | None, cache_dir: str | None,
-         baseline_file: Path | None, no_baseline: bool, new_only: bool) -> None:
+         baseline_file: Path | None, no_baseline: bool, new_only: bool,
+         output_file: Path | None, quiet: bool, min_severity: str, color: str) -> None:
     """Review the claims changed between the merge-base of BASE and HEAD.
 
     Contents are read from git objects at HEAD, not from the working tree (see
@@ -187,7 +319,8 @@ def diff(repo: Path, base: str, head: str, worktree: bool, rubric_from: str,
         _baseline(baseline_file, repo, loaded) if baseline_file else USE_BASE)
     change = from_git(repo, base, head, loaded, worktree=worktree, baseline=baseline,
                       index=_index(cache_dir, loaded))
-    _finish(change, fmt, no_llm, new_only, notes=[note] if note else [])
+    _finish(change, no_llm, Output(fmt, output_file, quiet, min_severity, color, new_only),
+            notes=[note] if note else [])
 
 
 def _diff_rubric(repo: Path, base: str, head: str, explicit: Path | None, rubric_from: str,
@@ -281,20 +414,63 @@ def _rubric(explicit: Path | None, root: Path, model: str | None):
     return load_rubric(explicit, root).with_overrides(model=model_override(model))
 
 
-def _finish(change, fmt: str, no_llm: bool, new_only: bool = False,
-            notes: list[str] | None = None) -> None:
+def _finish(change, no_llm: bool, out: Output, notes: list[str] | None = None) -> None:
     from reviewer.pipeline import build_review, exit_code
-    from reviewer.render import render
+    from reviewer.render import Display, render
 
-    result = build_review(change, no_llm)
+    progress = None if out.quiet else progress_line(sys.stderr)
+    result = build_review(change, no_llm, progress=progress)
     result.notes.extend(notes or [])
-    color = fmt == "text" and sys.stdout.isatty()
-    click.echo(render(result, fmt, color=color, new_only=new_only), nl=False)
+    color = out.fmt == "text" and use_color(out.color, sys.stdout if out.file is None
+                                            else None)
+    display = Display(color=color, new_only=out.new_only, min_severity=out.min_severity,
+                      quiet=out.quiet, locate=out.locate)
+    _emit(render(result, out.fmt, display=display), out.file, color)
     sys.exit(exit_code(result))
 
 
+def _emit(text: str, file: Path | None, color: bool) -> None:
+    """To standard output, or atomically to --output-file."""
+    from reviewer.atomic import write_atomic
+
+    if file is None:
+        click.echo(text, nl=False, color=color)
+        return
+    try:
+        write_atomic(file, text.encode("utf-8"))
+    except OSError as exc:
+        raise UsageFailure(f"{file}: cannot write the output ({exc.strerror or exc})") from exc
+
+
+def progress_line(stream) -> Callable | None:
+    """The judge's progress on one self-rewriting line of `stream`, when it is a terminal:
+    claims answered, tokens and estimated cost so far. None elsewhere (a CI log)."""
+    if not getattr(stream, "isatty", lambda: False)():
+        return None
+
+    def show(p) -> None:
+        spent = f"~${p.cost_usd:.4f}" if p.cost_usd is not None else "cost unknown"
+        stream.write(f"\rclaim-review: judged {p.done}/{p.total} claims, {p.tokens:,} tokens, "
+                     f"{spent}\x1b[K" + ("\n" if p.done >= p.total else ""))
+        stream.flush()
+
+    return show
+
+
+def complete_rule(_ctx, _param, incomplete: str) -> list:
+    """Shell completion for `explain`: checks, then rules by long and short name."""
+    from click.shell_completion import CompletionItem
+
+    from reviewer.checks import ALL_RULES, BY_ID, PER_CHECK_RULES, SHORT_NAMES
+
+    names = [*BY_ID, *ALL_RULES, *(f"{c}.{r}" for c in BY_ID for r in PER_CHECK_RULES),
+             *SHORT_NAMES]
+    seen: dict[str, None] = dict.fromkeys(n for n in names if n.startswith(incomplete))
+    return [CompletionItem(name) for name in seen]
+
+
 @main.command()
-@click.argument("name")
+@click.argument("name", shell_complete=complete_rule)
 @click.option("--rubric", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--kb", "kb_dir", type=click.Path(file_okay=False, path_type=Path), default=".")
 @_fail_on_config
@@ -368,13 +544,126 @@ def _explain_check(module, loaded) -> str:
     return "\n".join(lines)
 
 
+def in_ci(env=os.environ) -> bool:
+    """CI systems set CI (GitHub Actions, GitLab, CircleCI, Travis, Buildkite ...)."""
+    return env.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--kb", "kb_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Root of the knowledge base (default: found as for check).")
+@click.option("--rubric", type=click.Path(dir_okay=False, path_type=Path),
+              help="Rubric file (default: .claim-review.yaml at the KB root).")
+@click.option("--write/--dry-run", "write", default=None,
+              help="Apply the fixes, or only show them (default: apply them, except where "
+                   "the CI environment variable is set).")
+@_fail_on_config
+def fix(files: tuple[Path, ...], kb_dir: Path | None, rubric: Path | None,
+        write: bool | None) -> None:
+    """Apply the certain fixes that `pr` offers as suggestions, and show them as a diff.
+
+    FILES and folders are chosen as for check (no FILES: the whole base). A fix is
+    certain when a check's fix hook is sure of it: a broken link with one clear best
+    match, a domain or confidence value with one clearly closest allowed value. Only the
+    fixed lines change; line endings and every other byte stay as they were. Exit 0 when
+    the fixes were written or there was nothing to fix, 1 when a dry run found fixes."""
+    from reviewer.change import from_paths
+    from reviewer.fixer import plan
+    from reviewer.fixer import write as write_fix
+    from reviewer.pipeline import build_review
+    from reviewer.render import count
+
+    root, files = _root_and_files(kb_dir, files)
+    change = from_paths(root, list(files), _rubric(rubric, root, None))
+    review = build_review(change, no_llm=True)
+    fixes = plan(review, change.ctx, Path(change.ctx.kb.source.root))
+    for planned in fixes:
+        click.echo(planned.diff(), nl=False)
+    lines = count(sum(len(f.lines) for f in fixes), "line")
+    if not fixes:
+        _log("nothing to fix: no finding has a certain fix")
+        sys.exit(EXIT_APPROVE)
+    if write is None:
+        write = not in_ci()
+        if not write:
+            _log("CI is set: a dry run (--write applies the fixes)")
+    if not write:
+        _log(f"would fix {lines} in {count(len(fixes), 'file')}")
+        sys.exit(EXIT_CHANGES)
+    done = [f for f in fixes if write_fix(f)]
+    for stale in (f for f in fixes if f not in done):
+        _log(f"warning: {stale.path} changed on disk since it was reviewed; left as it is")
+    _log(f"fixed {count(sum(len(f.lines) for f in done), 'line')} in "
+         f"{count(len(done), 'file')}")
+    sys.exit(EXIT_APPROVE if len(done) == len(fixes) else EXIT_CHANGES)
+
+
+WORKFLOWS = ("claim-review-collect.yml", "claim-review.yml")  # the recommended two-step pattern
+
+
+def workflows_dir() -> Path:
+    """Installed, the example workflows sit in the package (reviewer/workflows, see
+    pyproject.toml); in a source checkout, in examples/workflows."""
+    packaged = Path(__file__).resolve().parent / "workflows"
+    if (packaged / WORKFLOWS[0]).is_file():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "examples" / "workflows"
+
+
+@main.command()
+@click.option("--kb", "kb_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=".", show_default=True, help="Root of the knowledge base.")
+@click.option("--workflows", is_flag=True,
+              help="Also write the two example GitHub workflows (collect, then review and "
+                   "post) into .github/workflows/.")
+@click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+@_fail_on_config
+def init(kb_dir: Path, workflows: bool, force: bool) -> None:
+    """Write a .claim-review.yaml that fits the knowledge base, from what its notes say.
+
+    It reads the type, domain and confidence values the notes use, where claims live and
+    how files are named. Folders whose typed notes are mostly claims become claims.paths;
+    notes there of another document type (a framework, a topic map), or with no type and
+    no claim fields (a map, a README), go to claims.exclude, so they are not reviewed as
+    misfiled claims. Nothing is overwritten without --force."""
+    from reviewer.atomic import write_atomic
+    from reviewer.rubric import KB_CONFIG, load_rubric
+    from reviewer.survey import rubric_text, survey
+
+    targets = [kb_dir / KB_CONFIG]
+    if workflows:
+        targets += [kb_dir / ".github" / "workflows" / name for name in WORKFLOWS]
+    there = [str(t) for t in targets if os.path.lexists(t)]
+    if there and not force:
+        raise UsageFailure(f"{', '.join(there)} already exist(s); --force overwrites")
+    found = survey(kb_dir)
+    text = rubric_text(found)
+    write_atomic(targets[0], text.encode("utf-8"))
+    load_rubric(None, kb_dir)  # what init writes must load; a failure here is a bug
+    for line in found.summary():
+        _log(line)
+    _log(f"wrote {targets[0]}")
+    for target in targets[1:]:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(target, (workflows_dir() / target.name).read_bytes())
+        _log(f"wrote {target}")
+    if workflows:
+        _log("pin the claim-review action in the workflows to a release commit before "
+             "merging them (README, 'Use it in GitHub Actions', step 4)")
+
+
 @main.group(name="rubric", invoke_without_command=True)
 @click.option("--rubric", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--kb", "kb_dir", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option("--json-schema", is_flag=True,
+              help="Print the JSON Schema of .claim-review.yaml instead (for editors).")
 @click.pass_context
 @_fail_on_config
-def rubric_cmd(ctx: click.Context, rubric: Path | None, kb_dir: Path) -> None:
-    """Validate and print the effective rubric (after extends and overrides).
+def rubric_cmd(ctx: click.Context, rubric: Path | None, kb_dir: Path,
+               json_schema: bool) -> None:
+    """Validate and print the effective rubric (after extends and overrides), or with
+    --json-schema the JSON Schema every rubric file follows.
 
     Its commands test a rubric against cases (test) and measure a change to it (impact)."""
     if ctx.invoked_subcommand is not None:
@@ -383,6 +672,13 @@ def rubric_cmd(ctx: click.Context, rubric: Path | None, kb_dir: Path) -> None:
 
     from reviewer.rubric import load_rubric
 
+    if json_schema:
+        import json
+
+        from reviewer.rubric_schema import rubric_schema
+
+        click.echo(json.dumps(rubric_schema(), indent=2, ensure_ascii=False))
+        return
     loaded = load_rubric(rubric, kb_dir)
     click.echo("# loaded from: " + " <- ".join(reversed(loaded.origin)))
     click.echo(yaml.safe_dump(loaded.data, sort_keys=False, allow_unicode=True).rstrip())

@@ -72,7 +72,7 @@ def review_comments(review: Review, ctx: ReviewContext, lines: dict[str, set[int
     comments = []
     for path, line in sorted(order[:max(limit, 0)]):
         found = by_line[(path, line)]
-        fixed = _fixed_line(claims.get(path), line, found, ctx) if suggestions else None
+        fixed = fixed_line(claims.get(path), line, found, ctx) if suggestions else None
         comments.append({"path": path, "line": line, "side": "RIGHT",
                          "body": comment_body(found, fixed)})
     return comments
@@ -85,10 +85,24 @@ def comment_body(found: list[Finding], fixed: str | None) -> str:
     return redact("\n".join(lines))
 
 
-def _fixed_line(claim: Claim | None, line: int, found: list[Finding],
-                ctx: ReviewContext) -> str | None:
-    """The line with every certain fix applied, or None when there is none."""
-    if claim is None or _has_cr(claim.path, ctx):
+def line_fixes(claim: Claim, findings: list[Finding], ctx: ReviewContext) -> dict[int, str]:
+    """Line number -> the line with every certain fix of its findings applied: what `pr`
+    would offer as suggestions if every line were in the diff, for `claim-review fix`.
+    Line endings are the caller's to keep (`fix` writes each line back with its own)."""
+    by_line: dict[int, list[Finding]] = {}
+    for finding in findings:
+        by_line.setdefault(finding.line, []).append(finding)
+    fixed = {line: fixed_line(claim, line, found, ctx, endings_kept=True)
+             for line, found in sorted(by_line.items())}
+    return {line: text for line, text in fixed.items() if text is not None}
+
+
+def fixed_line(claim: Claim | None, line: int, found: list[Finding], ctx: ReviewContext,
+               endings_kept: bool = False) -> str | None:
+    """The line with every certain fix applied, or None when there is none. A suggestion
+    block cannot keep a CRLF ending, so a file holding CR gets none, unless the caller
+    keeps the line endings itself (`endings_kept`)."""
+    if claim is None or (not endings_kept and _has_cr(claim.path, ctx)):
         return None
     text_lines = claim.text.split("\n")
     if not 1 <= line <= len(text_lines):

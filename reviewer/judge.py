@@ -31,6 +31,7 @@ import random
 import re
 import secrets
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,8 @@ RECOMMENDATIONS = ("approve", "request_changes")
 RETRY_STATUS = {408, 409, 429}  # and every 5xx, 529 (overloaded) included
 MAX_LINKS = 30
 MAX_TEXT = 600  # characters of a rationale or a quote
-NO_KEY = "ANTHROPIC_API_KEY is not set (pull requests from forks get no secrets)"
+NO_KEY = "ANTHROPIC_API_KEY is not set"
+FORK_HINT = " (pull requests from forks get no secrets)"  # said only in GitHub Actions
 
 INSTRUCTIONS = """\
 You are the judge of claim-review, a reviewer of pull requests to a Markdown knowledge \
@@ -108,9 +110,21 @@ class JudgeResult:
     incomplete: str | None = None
 
 
-def judge_claims(reports: list[FileReport], ctx: ReviewContext,
-                 no_llm: bool = False) -> JudgeResult:
-    """Judge the claims of `reports`; fail closed on every path. Never raises."""
+@dataclass(frozen=True)
+class Progress:
+    """How far a judge run has got, for a progress line: claims answered (from the cache
+    or the API) out of all, tokens and estimated cost so far (None: unpriced model)."""
+
+    done: int
+    total: int
+    tokens: int
+    cost_usd: float | None
+
+
+def judge_claims(reports: list[FileReport], ctx: ReviewContext, no_llm: bool = False,
+                 progress: Callable[[Progress], None] | None = None) -> JudgeResult:
+    """Judge the claims of `reports`; fail closed on every path. Never raises (except
+    what `progress`, the caller's own callback, raises)."""
     settings = ctx.rubric.judge
     result = JudgeResult(JudgeSummary(model=settings.model, required=settings.required))
     claims = [r for r in reports if r.claim is not None and r.claim.text
@@ -119,13 +133,14 @@ def judge_claims(reports: list[FileReport], ctx: ReviewContext,
     reason = _reason_not_to_run(settings, len(claims), no_llm, key)
     if reason is not None:
         _not_run(result, settings, reason, needed=bool(claims),
-                 tell=not no_llm and (reason == NO_KEY or len(claims) > settings.max_claims))
+                 tell=not no_llm and (reason.startswith(NO_KEY)
+                                      or len(claims) > settings.max_claims))
         return result
     checks = [m.ID for m in CHECKS if ctx.rubric.check_enabled(m.ID)]
     shared = {"system": system_blocks(ctx, settings, checks),
               "schema": answer_schema(checks)}
     jobs = [_job(report, ctx, settings, checks, shared) for report in claims]
-    run = Run(settings, _cache(settings, ctx))
+    run = Run(settings, _cache(settings, ctx), progress=progress)
     try:
         answers = asyncio.run(run.judge_all(jobs, key))
     except Exception as exc:  # noqa: BLE001 - e.g. a malformed ANTHROPIC_BASE_URL: fail closed
@@ -134,6 +149,10 @@ def judge_claims(reports: list[FileReport], ctx: ReviewContext,
     summary.ran, summary.judged, summary.requests = True, len(jobs), run.requests
     summary.cache_hits, summary.usage = run.cache_hits, dict(run.usage)
     summary.cost_usd = cost(settings, run.usage)
+    if summary.cost_usd is None:
+        result.notes.append(f"judge.pricing has no entry for the model '{settings.model}', so "
+                            "the judge's cost could not be estimated; add its prices per "
+                            "million tokens to the rubric's judge.pricing.")
     _merge(result, settings, jobs, answers)
     return result
 
@@ -171,8 +190,14 @@ def _reason_not_to_run(settings: JudgeSettings, claims: int, no_llm: bool,
         return (f"{claims} claims exceed judge.max_claims ({settings.max_claims}), a guard "
                 "against a surprise bill; raise it in the rubric or review fewer files")
     if not key:
-        return NO_KEY
+        return no_key_reason()
     return None
+
+
+def no_key_reason(env: Mapping[str, str] = os.environ) -> str:
+    """Why the judge did not run without a key. That a fork's pull request gets no secrets
+    is said only where it can be the cause: in GitHub Actions."""
+    return NO_KEY + (FORK_HINT if env.get("GITHUB_ACTIONS") == "true" else "")
 
 
 def _not_run(result: JudgeResult, settings: JudgeSettings, reason: str, needed: bool,
@@ -502,6 +527,9 @@ class Run:
     usage: dict[str, int] = field(default_factory=lambda: dict.fromkeys(USAGE_FIELDS, 0))
     deadline: float = 0.0
     fatal: str | None = None  # set once no request of this run can succeed
+    progress: Callable[[Progress], None] | None = None  # told after each claim is answered
+    done: int = 0
+    total: int = 0
 
     async def judge_all(self, jobs: list[Job], key: str) -> list[dict[str, Any] | str]:
         """An answer or an error text per job, in order. The first claim that needs the API
@@ -510,12 +538,14 @@ class Run:
 
         self.deadline = time.monotonic() + self.settings.time_budget
         results: list[dict[str, Any] | str | None] = [None] * len(jobs)
+        self.total, self.done = len(jobs), 0
         todo = []
         for i, job in enumerate(jobs):
             cached = self.cache.get(job) if self.cache else None
             if cached is not None:
                 self.cache_hits += 1
                 results[i] = cached
+                self._answered()
             else:
                 todo.append(i)
         if not todo:
@@ -527,6 +557,7 @@ class Run:
             async def one(i: int) -> None:
                 async with limit:
                     results[i] = await self.judge_one(client, jobs[i])
+                self._answered()
 
             await one(todo[0])
             await asyncio.gather(*(one(i) for i in todo[1:]))
@@ -587,6 +618,13 @@ class Run:
                                  f"{self.settings.time_budget:g}s budget to retry)")
             await asyncio.sleep(delay)
             attempt += 1
+
+    def _answered(self) -> None:
+        """One more claim has its answer (or its error): tell the progress callback."""
+        self.done += 1
+        if self.progress is not None:
+            self.progress(Progress(self.done, self.total, sum(self.usage.values()),
+                                   cost(self.settings, self.usage)))
 
     def _count(self, message: Any) -> None:
         usage = getattr(message, "usage", None)

@@ -9,8 +9,8 @@ REQUEST_CHANGES into APPROVE.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from reviewer.findings import NEW, Finding
 from reviewer.review import REQUEST_CHANGES, FileReport, Review, decide
@@ -22,9 +22,11 @@ if TYPE_CHECKING:
 EXIT_APPROVE, EXIT_CHANGES, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 
 
-def build_review(change: Change, no_llm: bool = False) -> Review:
+def build_review(change: Change, no_llm: bool = False,
+                 progress: Callable[[Any], None] | None = None) -> Review:
     """Deterministic checks, then the judge, then what the change introduces (against
-    the base versions, suppressions and the baseline), then the verdict."""
+    the base versions, suppressions and the baseline), then the verdict. `progress` is
+    told how far the judge has got (judge.Progress), for a progress line."""
     from reviewer import suppress
     from reviewer.compare import BaseReview, classify, review_base
     from reviewer.engine import leveled, run_checks
@@ -32,7 +34,7 @@ def build_review(change: Change, no_llm: bool = False) -> Review:
 
     ctx, rubric = change.ctx, change.ctx.rubric
     reports = run_checks(ctx)
-    judged = judge_claims(reports, ctx, no_llm=no_llm)
+    judged = judge_claims(reports, ctx, no_llm=no_llm, progress=progress)
     by_path = {report.path: report for report in reports}
     scope = change.scope.findings() if change.scope is not None else []
     for finding in [*judged.findings, *scope]:

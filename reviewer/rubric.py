@@ -24,7 +24,8 @@ from reviewer.settings import (
 )
 from reviewer.yamlload import SafeLoader, load_capped
 
-__all__ = ["KB_CONFIG", "Rubric", "RubricError", "builtin_dir", "builtin_names", "load_rubric"]
+__all__ = ["KB_CONFIG", "Rubric", "RubricError", "builtin_data", "builtin_dir", "builtin_names",
+           "load_rubric"]
 
 KB_CONFIG = ".claim-review.yaml"
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "rubrics"
@@ -54,6 +55,13 @@ def builtin_dir() -> Path:
 
 def builtin_names() -> list[str]:
     return sorted(p.stem for p in builtin_dir().glob("*.yaml"))
+
+
+def builtin_data(name: str) -> dict[str, Any]:
+    """A built-in rubric's own keys, as written (without its `extends`)."""
+    data = _read(builtin_dir() / f"{name}.yaml")
+    data.pop("extends", None)
+    return data
 
 
 class Rubric:

@@ -23,6 +23,7 @@ FAIL_ON = ("error", "warning")
 VERDICT_COUNT = ("new", "all")
 POST_AS = ("review", "comment")
 GITHUB_BODY_LIMIT = 65536  # GitHub refuses longer review and comment bodies
+MAX_BODY_CHARS = (2000, GITHUB_BODY_LIMIT - 1000)  # github.max_body_chars: least, most
 PRICES = ("input", "output", "cache_read", "cache_write")
 JUDGE_NUMBERS = {"max_tokens": 1, "thinking_budget": 0, "concurrency": 1, "timeout": 0.001,
                  "retries": 0, "backoff": 0, "time_budget": 0.001, "max_claim_chars": 1,
@@ -103,7 +104,7 @@ class GitHubSettings:
         limit = data["max_body_chars"]
         if not isinstance(limit, int) or isinstance(limit, bool):
             raise _fail(where, "github.max_body_chars", "a whole number", limit)
-        number(where, "github.max_body_chars", limit, 2000, GITHUB_BODY_LIMIT - 1000)
+        number(where, "github.max_body_chars", limit, *MAX_BODY_CHARS)
         inline = data["inline_comments"]
         if not isinstance(inline, int) or isinstance(inline, bool) or inline < 0:
             raise _fail(where, "github.inline_comments", "a whole number, 0 or more", inline)

@@ -31,6 +31,7 @@ def pinned_today(monkeypatch, tmp_path_factory):
     monkeypatch.setenv("CLAIM_REVIEW_TODAY", TODAY)
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     monkeypatch.setenv("CLAIM_REVIEW_INDEX_DIR", str(tmp_path_factory.getbasetemp() / "index"))
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)  # tests that need it set it
 
 
 def claim_text(title: str, body: str | None = None, **fields) -> str:

@@ -301,8 +301,29 @@ def test_no_key_runs_deterministically_and_says_so(jkb, fake, monkeypatch, key):
                             "checks ran."]
     assert result.verdict == APPROVE and exit_code(result) == 0
     assert review_dict(result)["judge"]["reason"] == NO_KEY
-    assert "judge did not run: ANTHROPIC\\_API\\_KEY is not set" in render_markdown(result)
-    assert f"judge did not run: {NO_KEY}\n" in render_text(result)
+    # said once, in the note; the footer's account does not repeat it
+    assert render_markdown(result).count("ANTHROPIC\\_API\\_KEY is not set") == 1
+    text = render_text(result)
+    assert text.count(NO_KEY) == 1 and "forks" not in text
+
+
+def test_the_fork_hint_is_given_in_github_actions_only(jkb, fake, monkeypatch):
+    monkeypatch.delenv("ANTHROPIC_API_KEY")
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    result = judged(jkb, [claim(jkb, CLEAN)])
+    assert result.judge.reason == NO_KEY + " (pull requests from forks get no secrets)"
+    assert render_text(result).count("forks get no secrets") == 1
+
+
+def test_a_model_missing_from_the_pricing_table_is_noted(jkb, fake):
+    path = claim(jkb, CLEAN)
+    fake.push(lambda body: structured(answer(body)))
+    result = judged(jkb, [path], model="claude-unpriced-9")
+    assert result.judge.ran and result.judge.cost_usd is None
+    assert "judge.pricing has no entry for the model 'claude-unpriced-9', so the judge's cost " \
+           "could not be estimated; add its prices per million tokens to the rubric's " \
+           "judge.pricing." in result.notes
+    assert not [n for n in judged(jkb, [path]).notes if "judge.pricing" in n]  # priced
 
 
 def test_required_judge_without_key_gives_no_verdict(jkb, fake, monkeypatch):
@@ -501,3 +522,20 @@ def test_diff_uses_the_judge(jkb, fake, tmp_path):
     data = json.loads(done.output)
     assert data["judge"]["ran"] is True and data["judge"]["judged"] == 1
     assert f"{CLEAN}.md" in fake.requests[0].user_text and done.exit_code == 0
+
+
+def test_progress_is_told_after_each_claim_answered(jkb, fake):
+    paths = [claim(jkb, CLEAN), claim(jkb, "Parking cash-out lowers solo commuting to offices")]
+    told = []
+
+    def run():
+        change = from_paths(jkb, paths, load_rubric(None, jkb))
+        return build_review(change, progress=told.append)
+
+    result = run()
+    assert [(p.done, p.total) for p in told] == [(1, 2), (2, 2)]
+    assert told[0].tokens > 0 and told[-1].tokens == sum(result.judge.usage.values())
+    assert told[-1].cost_usd == result.judge.cost_usd > 0
+    told.clear()
+    run()  # answered from the local cache: still counted, no tokens spent
+    assert [(p.done, p.total, p.tokens) for p in told] == [(1, 2, 0), (2, 2, 0)]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from reviewer.findings import ERROR, INFO, NEW, WARNING
-from reviewer.render.parts import count
+from reviewer.render.parts import Display, count
 from reviewer.render.safe import inline
 from reviewer.review import APPROVE, Review
 from reviewer.scrub import scrub
@@ -27,21 +27,35 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def workflow_commands(review: Review) -> list[str]:
+def workflow_commands(review: Review, display: Display | None = None) -> list[str]:
     """One annotation per new finding, at its file and line (relative to the repository
     root); findings already there before the change are in the review, not annotated."""
+    display = display or Display()
     lines = []
     for f in review.findings:
-        if f.status != NEW:
+        if f.status != NEW or not display.shows(f):
             continue
         command = COMMANDS.get(f.severity, "error")
-        where = f"file={escape_property(f.path)},line={f.line}"
+        where = f"file={escape_property(display.where(f.path))},line={f.line}"
         if f.column:
             where += f",col={f.column}"
         message = f.message + (f" ({f.hint})" if f.hint else "")
         lines.append(f"::{command} {where},title={escape_property(f.rule)}::"
                      f"{escape_data(message)}")
     return lines
+
+
+def render_github(review: Review, display: Display | None = None) -> str:
+    """`--format github`: the annotations, then (unless quiet) the one-line summary with the
+    verdict, which a workflow log shows as plain text."""
+    from reviewer.render.text import render_text
+
+    display = display or Display()
+    lines = workflow_commands(review, display)
+    if not display.quiet:
+        summary = render_text(review, display=Display(min_severity=display.min_severity))
+        lines.append(summary.rstrip("\n").rsplit("\n", 1)[-1])
+    return "".join(line + "\n" for line in lines)
 
 
 def job_summary(review: Review, outcome: str, url: str = "") -> str:

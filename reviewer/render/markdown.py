@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from reviewer import __version__
 from reviewer.checks import CHECKS
 from reviewer.findings import ERROR, INFO, RANK, WARNING, Finding
@@ -15,11 +17,15 @@ LIST_PASSING_UP_TO = 10
 
 
 def render_markdown(review: Review, max_chars: int | None = None,
-                    metadata: dict | None = None) -> str:
-    """The review body. With `review.incomplete` set it carries no verdict marker at all."""
+                    metadata: dict | None = None,
+                    shows: Callable[[Finding], bool] | None = None) -> str:
+    """The review body. With `review.incomplete` set it carries no verdict marker at all.
+    `shows` leaves findings out of the lists (`--min-severity`); the counts stay whole."""
     head = _header(review)
-    sections = [_section(i, module, review) for i, module in enumerate(CHECKS, start=1)]
-    sections += _before_the_change(review)
+    shows = shows or (lambda _finding: True)
+    sections = [_section(i, module, review, shows)
+                for i, module in enumerate(CHECKS, start=1)]
+    sections += _before_the_change(review, shows)
     tail = [_footer(review), ""]
     if metadata is not None:
         tail.append(metadata_line(metadata))
@@ -71,11 +77,11 @@ def _status_counts(s: dict, review: Review) -> str:
     return (" " + "; ".join(parts) + ".") if parts else ""
 
 
-def _before_the_change(review: Review) -> list[str]:
+def _before_the_change(review: Review, shows: Callable[[Finding], bool]) -> list[str]:
     """Findings already there (collapsed; never inline comments), what the change fixed,
     what comments suppressed, and baseline entries that no longer match."""
     out = []
-    existing = [f for report in review.files for f in report.existing]
+    existing = [f for report in review.files for f in report.existing if shows(f)]
     if existing:
         blocking = "blocking (verdict.count: all)" if review.rubric.verdict.count == "all" \
             else "not blocking"
@@ -105,13 +111,13 @@ def _details(summary: str, lines: list[str]) -> list[str]:
             "</details>", ""]
 
 
-def _section(number: int, module, review: Review) -> str:
+def _section(number: int, module, review: Review, shows: Callable[[Finding], bool]) -> str:
     lines = [f"### {number}. {module.TITLE}", ""]
     if not review.rubric.check_enabled(module.ID):
         return "\n".join([*lines, "_Disabled by the rubric._", ""])
     passed = []
     for report in review.files:
-        found = [f for f in report.new if f.check == module.ID]
+        found = [f for f in report.new if f.check == module.ID and shows(f)]
         if not found:
             if report.claim is not None:
                 passed.append(report.path)
@@ -160,7 +166,7 @@ def _judge_notes(check_id: str, review: Review) -> list[str]:
 
 def _footer(review: Review) -> str:
     parts = [f"claim-review {__version__}", f"rubric {review.rubric.digest()}"]
-    account = usage_line(review.judge)
+    account = usage_line(review.judge, review.notes)
     if account:
         parts.append(inline(account, 1000))
     return "---\n<sub>" + " · ".join(parts) + "</sub>"

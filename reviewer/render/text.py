@@ -10,7 +10,7 @@ from collections import Counter
 import click
 
 from reviewer.findings import ERROR, INFO, NEW, WARNING, Finding
-from reviewer.render.parts import count, usage_line
+from reviewer.render.parts import Display, count, usage_line
 from reviewer.review import APPROVE, Review
 from reviewer.scrub import scrub
 
@@ -25,9 +25,16 @@ def clean(text: object) -> str:
     return "./" + value if value.startswith(":") else value
 
 
-def render_text(review: Review, color: bool = False, new_only: bool = False) -> str:
+def render_text(review: Review, color: bool = False, new_only: bool = False,
+                display: Display | None = None) -> str:
+    """Each file's path once, as a header, then its findings without the path: a long
+    file name costs one line, not one per finding. `display.quiet`: the findings only,
+    and nothing at all when none is shown."""
+    display = display or Display(color=color, new_only=new_only)
+    color = display.color
     lines: list[str] = []
-    shown = [(report, [f for f in report.findings if not new_only or f.status == NEW])
+    shown = [(report, [f for f in report.findings if display.shows(f)
+                       and (not display.new_only or f.status == NEW)])
              for report in review.files]
     for report, findings in shown:
         if findings:
@@ -35,13 +42,15 @@ def render_text(review: Review, color: bool = False, new_only: bool = False) -> 
             width = len(str(max(f.line for f in findings)))
             lines.extend(_finding(f, width, color) for f in findings)
             lines.append("")
+    if display.quiet:
+        return "\n".join(lines[:-1]) + "\n" if lines else ""
     lines.extend(_rule_table([f for _r, found in shown for f in found]))
     lines.extend(_fixed_and_stale(review))
     lines.extend(clean(note) for note in review.notes)
-    account = usage_line(review.judge)
+    account = usage_line(review.judge, review.notes)
     if account:
         lines.append(account)
-    lines.append(_summary(review, color))
+    lines.append(_summary(review, color, display.hidden(review.findings), display.min_severity))
     return "\n".join(lines) + "\n"
 
 
@@ -84,7 +93,7 @@ def _style(text: str, color: bool, **style) -> str:
     return click.style(text, **style) if color else text
 
 
-def _summary(review: Review, color: bool) -> str:
+def _summary(review: Review, color: bool, hidden: int = 0, level: str = INFO) -> str:
     s = review.summary()
     counts = s["new_by_severity"]
     extra = "".join(f", {s[k]} {label}" for k, label in
@@ -95,6 +104,8 @@ def _summary(review: Review, color: bool) -> str:
                      (("existing", "existing (not blocking)" if review.rubric.verdict.count
                        == "new" else "existing (blocking: verdict.count is all)"),
                       ("fixed", "fixed"), ("suppressed", "suppressed")) if s.get(k))
+    if hidden:
+        status += f", {hidden} below {level} not shown"
     verdict = review.verdict if review.incomplete is None else \
         f"none, the review is incomplete: {review.incomplete}"
     if color:
