@@ -455,7 +455,7 @@ def gate(repo_name: str | None, number: int, require: str | None, rubric: Path |
         raise UsageFailure("--repo OWNER/NAME is required (or GITHUB_REPOSITORY)")
     keys = [k.strip() for k in (require or "").split(",") if k.strip()]
     try:
-        outcome = run_gate(repo_name, number, keys, rubric, api_url, os.environ)
+        outcome = run_gate(repo_name, number, keys, rubric, api_url, os.environ, _log)
     except (GateError, GitHubError) as exc:
         raise UsageFailure(str(exc)) from exc
     if fmt == "json":
