@@ -203,8 +203,8 @@ def _changes_requested_since(posts: list[Post], markers: dict[str, list[Marker]]
             out.blocking.append(f"{reviewer}: {first.label} by "
                                 f"@{show(first.author, quote=False)} requested changes at the "
                                 f"current head after the counted APPROVE ({marker.post.label}) "
-                                "and carries no verdict that counts (an edited or superseded "
-                                "review): a person merges, or a new run gives a fresh verdict")
+                                "and carries no verdict that counts (a verdict edited away, or "
+                                "a person's request): it stands until a newer verdict")
             del out.counted[reviewer]
 
 
@@ -255,6 +255,13 @@ def order(post: Post) -> tuple:
     return (post.when, post.kind, post.id)
 
 
+def in_time_order(markers: list[Marker]) -> list[Marker]:
+    """Verdicts in the order they were given (`Marker.time`); of two given in the same
+    second, the one that requests changes is taken as the later: a copy of an APPROVE
+    must not win a tie."""
+    return sorted(markers, key=lambda m: (m.time, m.verdict != APPROVE, order(m.post)))
+
+
 def _require(key: str, found: list[Marker], head: str, trusted: list[str],
              out: GateDecision) -> None:
     if not found:
@@ -262,9 +269,7 @@ def _require(key: str, found: list[Marker], head: str, trusted: list[str],
         out.blocking.append(f"{key}: no valid verdict from a trusted account "
                             f"({accounts}) on this pull request")
         return
-    # by the time each verdict was given; of two given in the same second, the one that
-    # requests changes is taken as the later (a copy must not win a tie)
-    found = sorted(found, key=lambda m: (m.time, m.verdict != APPROVE, order(m.post)))
+    found = in_time_order(found)
     latest = found[-1]
     for older in found[:-1]:
         if older.head_sha != head:

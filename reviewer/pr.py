@@ -34,7 +34,7 @@ from typing import Any
 
 from reviewer import __version__
 from reviewer.base_rubric import git_reader, load_base_rubric
-from reviewer.gate import distrusts_unsigned_bot, order, read_post, short
+from reviewer.gate import distrusts_unsigned_bot, in_time_order, order, read_post, short
 from reviewer.github import (
     ACTIONS_BOT,
     GitHub,
@@ -266,6 +266,7 @@ class Ours:
     ignored: list[tuple[Post, str]] = field(default_factory=list)  # the others, and why
 
     def latest(self) -> tuple[Post, str] | None:
+        """The verdict in force: the last given, as `gate` orders them."""
         return self.counted[-1] if self.counted else None
 
 
@@ -278,26 +279,22 @@ def our_verdicts(posts: list[Post], me: str | None, head: str, key: str,
     found = Ours()
     if me is None:
         return found
+    counted = []
     for post in sorted(posts, key=order):
         marker, _ = read_marker(post.body)
         if marker is None or marker.head_sha != head or marker.key != key \
                 or not _mine(post, me):
             continue
         found.posts.append(post)
-        counted, problem = read_post(post, {me.lower()}, signing)
+        valid, problem = read_post(post, {me.lower()}, signing)
         if not trusted:
             found.ignored.append((post, f"{ACTIONS_BOT} without a signing key"))
-        elif counted is not None:
-            found.counted.append((post, counted.verdict))
+        elif valid is not None:
+            counted.append(valid)
         else:
             found.ignored.append((post, problem or "not a verdict"))
+    found.counted = [(m.post, m.verdict) for m in in_time_order(counted)]
     return found
-
-
-def our_verdict(posts: list[Post], me: str | None, head: str, key: str,
-                signing: bytes | None = None) -> tuple[Post, str] | None:
-    """The latest verdict we already gave at this head SHA that counts, if any."""
-    return our_verdicts(posts, me, head, key, signing).latest()
 
 
 def trust_earlier(me: str | None, signing: bytes | None, settings: GitHubSettings) -> bool:
