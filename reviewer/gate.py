@@ -314,11 +314,21 @@ def short(sha: str) -> str:
 
 
 def render(out: GateDecision) -> str:
+    """The text output. Paths and branch names are untrusted: no line of it may read as a
+    workflow command when the gate runs in a workflow (`##[` anywhere in a line)."""
+    from reviewer.render.annotations import inert
+
     lines = [f"info: {line}" for line in out.info]
     lines += [f"blocked: {line}" for line in out.blocking]
     if out.eligible:
         lines.append("eligible")
-    return "\n".join(lines) + "\n"
+    return inert("\n".join(lines)) + "\n"
+
+
+def render_json(out: GateDecision) -> str:
+    """The JSON output; `[` after `##` is written as the escape \\u005b, which decodes to the
+    same text but cannot read as a workflow command."""
+    return json.dumps(out.as_dict(), indent=2, ensure_ascii=True).replace("##[", "##\\u005b")
 
 
 def run_gate(repo: str, number: int, require: list[str], rubric_path: Path | None,

@@ -64,3 +64,22 @@ def test_the_posted_body_keeps_the_claim_line_as_written(fake, tmp_path):
 ])
 def test_inert_escapes_only_what_could_be_a_command(text, shown):
     assert inert(text) == shown
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_gate_output_never_holds_a_workflow_command_from_a_path(fake, fmt):
+    import json
+
+    from test_github_gate import HEAD, verdict_body
+
+    from adversarial.github_kit import run_gate
+
+    path = "##[error]forged/::warning::x.md"
+    fake.add_pull(1, "alice", HEAD, "c" * 40, files=[
+        {"filename": ".github/" + path, "status": "added", "patch": ""}])
+    fake.post_review(1, "claim-bot", verdict_body(HEAD), "APPROVE", HEAD)
+    result = run_gate(fake, "--format", fmt, key=None)
+    assert result.exit_code == 1
+    assert commands_in(result.stdout) == []
+    if fmt == "json":  # the same data once decoded
+        assert any(path in line for line in json.loads(result.stdout)["blocking"])
