@@ -756,10 +756,9 @@ def gate(repo_name: str | None, number: int, require: str | None, rubric: Path |
 
     Prints `eligible`, or each blocking reason; ignored markers are listed as info.
     Exit 0 eligible, 1 blocked, 2 usage, configuration or GitHub API error."""
-    import json
     import os
 
-    from reviewer.gate import GateError, render, run_gate
+    from reviewer.gate import GateError, render, render_json, run_gate
     from reviewer.github import GitHubError
 
     repo_name = repo_name or os.environ.get("GITHUB_REPOSITORY")
@@ -767,11 +766,11 @@ def gate(repo_name: str | None, number: int, require: str | None, rubric: Path |
         raise UsageFailure("--repo OWNER/NAME is required (or GITHUB_REPOSITORY)")
     keys = [k.strip() for k in (require or "").split(",") if k.strip()]
     try:
-        outcome = run_gate(repo_name, number, keys, rubric, api_url, os.environ)
+        outcome = run_gate(repo_name, number, keys, rubric, api_url, os.environ, _log)
     except (GateError, GitHubError) as exc:
         raise UsageFailure(str(exc)) from exc
     if fmt == "json":
-        click.echo(json.dumps(outcome.as_dict(), indent=2, ensure_ascii=True))
+        click.echo(render_json(outcome))
     else:
         click.echo(render(outcome), nl=False)
     sys.exit(EXIT_APPROVE if outcome.eligible else EXIT_CHANGES)

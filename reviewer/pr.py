@@ -5,12 +5,20 @@ The flow, top to bottom:
 1. target: which repository, pull request and head SHA (the Actions event, a two-step
    artifact, or --repo/--pr), then the pull request as the API has it now;
 2. the rubric of the *base* commit (a pull request never reviews itself with its own
-   rubric), and an early exit when this head SHA already carries our verdict;
+   rubric), and an early exit when this head SHA already carries our verdict (one that
+   counts as `gate` counts it: signed when a signing key is configured);
 3. the change from git (`from_git`, as `diff`), the review (`build_review`), inline
-   comments for findings on changed lines, the body with hidden metadata and the marker;
-4. the head re-read: a head that moved while we reviewed discards the result;
+   comments for findings on changed lines, the body with hidden metadata (signed with
+   CLAIM_REVIEW_SIGNING_KEY when set) and the marker;
+4. the head re-read: a head that moved while we reviewed discards the result; and the
+   verdicts re-read: one that a concurrent run posted meanwhile stands, nothing is posted;
 5. one post, falling back from a refused APPROVE/REQUEST_CHANGES review to a COMMENT
-   review, then to an issue comment, never the other way round.
+   review, then to an issue comment, never the other way round (a rate limit is never a
+   refusal: `github.py` waits and retries);
+6. settling: our older verdicts at this head that the post replaces (`--force`, or
+   verdicts that do not count) are superseded, edited so they can never count again; when
+   concurrent runs posted for the same head, the earliest verdict that counts stays in
+   force and the later ones are superseded by their own runs.
 """
 
 from __future__ import annotations
@@ -20,14 +28,23 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from reviewer import __version__
 from reviewer.base_rubric import git_reader, load_base_rubric
-from reviewer.gate import short
-from reviewer.github import GitHub, GitHubError, Post, Pull, api_url, own_login, token
+from reviewer.gate import distrusts_unsigned_bot, in_time_order, order, read_post, short
+from reviewer.github import (
+    ACTIONS_BOT,
+    GitHub,
+    GitHubError,
+    Post,
+    Pull,
+    api_url,
+    own_login,
+    token,
+)
 from reviewer.pipeline import (
     EXIT_INCOMPLETE,
     build_review,
@@ -35,7 +52,16 @@ from reviewer.pipeline import (
     model_override,
     verdict_code,
 )
-from reviewer.protocol import KEY_RULE, read_marker, read_meta, valid_key, valid_sha
+from reviewer.protocol import (
+    KEY_RULE,
+    SigningKeyError,
+    read_marker,
+    read_meta,
+    signing_key,
+    supersede,
+    valid_key,
+    valid_sha,
+)
 from reviewer.render.markdown import render_markdown
 from reviewer.review import APPROVE, REQUEST_CHANGES, Review
 from reviewer.rubric import KB_CONFIG, Rubric, load_rubric
@@ -231,14 +257,52 @@ def with_options(rubric: Rubric, options: PrOptions, env: Mapping[str, str]) -> 
                                  judge_cache=False if no_cache else None)
 
 
-def our_verdict(posts: list[Post], me: str | None, head: str, key: str) -> tuple[Post, str] | None:
-    """The latest verdict we already gave at this head SHA, if any."""
-    found = None
-    for post in sorted(posts, key=lambda p: (p.when, p.id)):
+@dataclass
+class Ours:
+    """Our verdicts for one head SHA and reviewer key, in the order they were posted."""
+
+    posts: list[Post] = field(default_factory=list)  # every post of ours carrying one
+    counted: list[tuple[Post, str]] = field(default_factory=list)  # those that count
+    ignored: list[tuple[Post, str]] = field(default_factory=list)  # the others, and why
+
+    def latest(self) -> tuple[Post, str] | None:
+        """The verdict in force: the last given, as `gate` orders them."""
+        return self.counted[-1] if self.counted else None
+
+
+def our_verdicts(posts: list[Post], me: str | None, head: str, key: str,
+                 signing: bytes | None = None, trusted: bool = True) -> Ours:
+    """Which of our posts carry a verdict for `head` and `key`, and which of those count,
+    by the gate's own rules (`gate.read_post`): signed with `signing` when it is set, a
+    review state that agrees with the marker, never edited, never dismissed. `trusted`
+    False: none counts (github-actions[bot] without a signing key, see `trust_earlier`)."""
+    found = Ours()
+    if me is None:
+        return found
+    counted = []
+    for post in sorted(posts, key=order):
         marker, _ = read_marker(post.body)
-        if marker and marker.head_sha == head and marker.key == key and _mine(post, me):
-            found = (post, marker.verdict)
+        if marker is None or marker.head_sha != head or marker.key != key \
+                or not _mine(post, me):
+            continue
+        found.posts.append(post)
+        valid, problem = read_post(post, {me.lower()}, signing)
+        if not trusted:
+            found.ignored.append((post, f"{ACTIONS_BOT} without a signing key"))
+        elif valid is not None:
+            counted.append(valid)
+        else:
+            found.ignored.append((post, problem or "not a verdict"))
+    found.counted = [(m.post, m.verdict) for m in in_time_order(counted)]
     return found
+
+
+def trust_earlier(me: str | None, signing: bytes | None, settings: GitHubSettings) -> bool:
+    """Whether a verdict posted as `me` can be told from one somebody else posted as `me`.
+    Not for github-actions[bot] without a signing key (every workflow of the repository
+    posts as it) unless the rubric accepts that risk (github.trust_unsigned_actions_bot)."""
+    return me is None or me.lower() != ACTIONS_BOT or not distrusts_unsigned_bot(signing,
+                                                                                settings)
 
 
 def _mine(post: Post, me: str | None) -> bool:
@@ -259,11 +323,27 @@ def review_event(review: Review, settings: GitHubSettings) -> str:
 
 # -- 5. posting -------------------------------------------------------------------
 def refused(exc: GitHubError) -> bool:
-    """GitHub will not take this review event from this account (not a transient error)."""
+    """GitHub will not take this review event from this account: a permanent 403, or a 422
+    that says so. A rate limit (`exc.quota`) is never a refusal, and a 5xx is not one."""
+    if exc.quota or exc.transient:
+        return False
     if exc.status == 403:
         return True
     return exc.status == 422 and any(s in exc.detail.lower() for s in (
         "own pull request", "not permitted to approve", "not permitted to create or approve"))
+
+
+ACTIONS_SETTING = ('"Allow GitHub Actions to create and approve pull requests" (Settings → '
+                   'Actions → General → Workflow permissions)')
+
+
+def _refusal(exc: GitHubError) -> str:
+    """Why GitHub refused, and for the Actions token, the repository setting that decides."""
+    why = _why(exc)
+    if "not permitted to" in exc.detail.lower():
+        why += (f"; the repository setting {ACTIONS_SETTING} lets the Actions token approve "
+                "or request changes")
+    return why
 
 
 @dataclass
@@ -284,15 +364,15 @@ class Posting:
             except GitHubError as exc:
                 if not refused(exc):
                     raise
-                self.log(f"GitHub refused the {event} review ({_why(exc)}); posting a COMMENT "
-                         "review with the same body and marker instead")
+                self.log(f"GitHub refused the {event} review ({_refusal(exc)}); posting a "
+                         "COMMENT review with the same body and marker instead")
         try:
             return self.review(body, "COMMENT", comments)
         except GitHubError as exc:
             if not refused(exc):
                 raise
-            self.log(f"GitHub refused the COMMENT review too ({_why(exc)}); posting an issue "
-                     "comment with the same body and marker instead")
+            self.log(f"GitHub refused the COMMENT review too ({_refusal(exc)}); posting an "
+                     "issue comment with the same body and marker instead")
         return self.comment(body)
 
     def review(self, body: str, event: str, comments: list[dict[str, Any]]) -> Post:
@@ -314,8 +394,9 @@ class Posting:
         return self._once_more(post, lambda: self.client.reviews(self.number), "review")
 
     def comment(self, body: str) -> Post:
-        """A new comment each time: `gate` ignores edited ones (anyone with write access
-        may edit a comment), so an earlier verdict is never rewritten."""
+        """A new comment each time, never an edit of an earlier verdict: `gate` ignores
+        edited comments (anyone with write access may edit a comment). Earlier verdicts are
+        only ever edited to supersede them (`supersede`), which removes their marker."""
         return self._once_more(lambda: self.client.create_comment(self.number, body),
                                lambda: self.client.issue_comments(self.number), "comment")
 
@@ -335,6 +416,19 @@ class Posting:
             self.log(f"{_why(exc)}; nothing was posted, retrying once")
         time.sleep(RETRY_DELAY)
         return post()
+
+    def supersede(self, old: Post, new: Post) -> bool:
+        """Edit `old`, a verdict of ours, so that it never counts again: its metadata and
+        marker become a visible line naming `new`."""
+        body = supersede(old.body, f"{new.label} {new.url}".strip())
+        try:
+            self.client.edit(self.number, old, body)
+        except GitHubError as exc:
+            self.log(f"could not supersede {old.label} ({_why(exc)}): it still carries its "
+                     "verdict")
+            return False
+        self.log(f"superseded {old.label} by {new.label}: its verdict no longer counts")
+        return True
 
     def _ours(self, posts: list[Post]) -> Post | None:
         """What this very run posted (its random run id is in the metadata)."""
@@ -378,15 +472,27 @@ class OpenPull:
     base: str
     repo: Path
     me: str | None = None
+    signing: bytes | None = None  # CLAIM_REVIEW_SIGNING_KEY: signs ours, verifies earlier ones
+    trusted: bool = True  # earlier verdicts posted as `me` can be trusted (`trust_earlier`)
+
+    def ours(self, key: str) -> Ours:
+        number = self.pull.number
+        posts = self.client.reviews(number) + self.client.issue_comments(number)
+        return our_verdicts(posts, self.me, self.head, key, self.signing, self.trusted)
 
 
 def run(options: PrOptions, env: Mapping[str, str], log: Log, out: Log) -> PrOutcome:
-    """Review and post; `log` takes progress lines (stderr), `out` the dry-run (stdout)."""
+    """Review and post; `log` takes progress lines (stderr), `out` the dry-run (stdout).
+    Neither ever carries a line the Actions runner would read as a workflow command, but
+    for the annotations, which are escaped where they are made."""
+    log = _inert(log)
     opened = open_pull(options, env, log)
     if opened is None:
         return PrOutcome(EXIT_INCOMPLETE)
     rubric = with_options(rubric_at_base(options, opened.repo, opened.base), options, env)
-    earlier = _earlier_verdict(opened, rubric.reviewer_key, options, env, log)
+    opened.trusted = trust_earlier(opened.me, opened.signing, rubric.github)
+    key = rubric.reviewer_key
+    earlier = _earlier_verdict(opened, key, options, env, log)
     if earlier is not None:
         return earlier
     run_id = new_run_id(env)
@@ -406,8 +512,18 @@ def run(options: PrOptions, env: Mapping[str, str], log: Log, out: Log) -> PrOut
             "reviewed: the review is discarded, no verdict")
         _summary(env, result, "Discarded: the pull request's head moved during the review.")
         return PrOutcome(EXIT_INCOMPLETE)
+    ours = opened.ours(key) if opened.me is not None else Ours()
+    meanwhile = ours.latest()
+    if meanwhile is not None and not options.force and verdict:
+        post, given = meanwhile
+        log(f"while this run reviewed, {post.label} gave our {key}:{given} verdict at "
+            f"{short(opened.head)} ({post.url}); it stands, nothing posted")
+        _summary(env, result, f"Not posted: {post.label} already gave the verdict at "
+                              f"{short(opened.head)}.", post.url)
+        return PrOutcome(verdict_code(given, options.fail_on), given, len(result.findings))
     posting = Posting(opened.client, opened.pull.number, opened.head, opened.me, run_id, log)
-    return _post(opened, posting, result, body, event, comments, env, done)
+    return _post(opened, posting, result, body, event, comments, env, done,
+                 ours.posts if verdict else [], key, options.fail_on)
 
 
 def open_pull(options: PrOptions, env: Mapping[str, str], log: Log) -> OpenPull | None:
@@ -416,7 +532,11 @@ def open_pull(options: PrOptions, env: Mapping[str, str], log: Log) -> OpenPull 
     secret = token(env)
     if not secret and not options.dry_run:
         raise PrError("GITHUB_TOKEN is not set: posting a review needs a token")
-    client = GitHub(target.repo, secret, api_url(options.api_url, env))
+    try:
+        signing = signing_key(env)
+    except SigningKeyError as exc:
+        raise PrError(str(exc)) from exc
+    client = GitHub(target.repo, secret, api_url(options.api_url, env), log)
     pull = client.pull(target.number)
     head = target.head_sha or pull.head_sha
     if pull.head_sha != head:
@@ -428,7 +548,7 @@ def open_pull(options: PrOptions, env: Mapping[str, str], log: Log) -> OpenPull 
     repo = toplevel(options.repo_dir)
     ensure_commits(repo, [base, head], target.bundle, log)
     me = own_login(client, env) if secret else None
-    return OpenPull(target, client, pull, head, base, repo, me)
+    return OpenPull(target, client, pull, head, base, repo, me, signing)
 
 
 def _earlier_verdict(opened: OpenPull, key: str, options: PrOptions, env: Mapping[str, str],
@@ -439,9 +559,14 @@ def _earlier_verdict(opened: OpenPull, key: str, options: PrOptions, env: Mappin
         log("cannot tell which account the token acts as (GET /user refused): "
             "not looking for an earlier review of this head")
         return None
-    number = opened.pull.number
-    earlier = our_verdict(opened.client.reviews(number) + opened.client.issue_comments(number),
-                          opened.me, opened.head, key)
+    ours = opened.ours(key)
+    if not opened.trusted and ours.posts:
+        log(f"{short(opened.head)} carries {len(ours.posts)} earlier {key} verdict(s) by "
+            f"{ACTIONS_BOT}, but without a signing key any workflow of the repository could "
+            "have posted them: reviewing again, and superseding them")
+    for post, why in ours.ignored if opened.trusted else []:
+        log(f"ignored {post.label}: {why}")
+    earlier = ours.latest()
     if earlier is None:
         return None
     post, verdict = earlier
@@ -472,17 +597,19 @@ def compose(opened: OpenPull, rubric: Rubric, options: PrOptions,
                                settings.suggestions)
     meta = {"head_sha": opened.head, "key": rubric.reviewer_key, "rubric": rubric.digest(),
             "run": run_id, "version": __version__}
-    body = render_markdown(result, max_chars=settings.max_body_chars, metadata=meta)
+    body = render_markdown(result, max_chars=settings.max_body_chars, metadata=meta,
+                           signing_key=opened.signing)
     return result, comments, body, review_event(result, settings)
 
 
 def _post(opened: OpenPull, posting: Posting, result: Review, body: str, event: str,
-          comments: list[dict[str, Any]], env: Mapping[str, str], done: PrOutcome) -> PrOutcome:
+          comments: list[dict[str, Any]], env: Mapping[str, str], done: PrOutcome,
+          replaced: list[Post], key: str, fail_on: str) -> PrOutcome:
     log = posting.log
     try:
         posted = posting.publish(body, event, comments)
     except GitHubError as exc:
-        if exc.status == 403 and is_fork(opened.pull, opened.target.repo):
+        if refused(exc) and exc.status == 403 and is_fork(opened.pull, opened.target.repo):
             log(f"cannot post on a pull request from a fork with this token ({_why(exc)}): "
                 "the review is in the job summary and annotations; the two-step workflow "
                 "posts it")
@@ -494,8 +621,56 @@ def _post(opened: OpenPull, posting: Posting, result: Review, body: str, event: 
     where = f"{posted.label} {posted.url}".strip()
     log(f"posted {what} on {opened.target.repo}#{opened.pull.number} at {short(opened.head)} with "
         f"{posting.inline_posted} inline comments: {where}")
+    if not done.verdict:  # no marker: nothing to supersede or reconcile
+        _summary(env, result, f"Posted as {posted.label} at {short(opened.head)}.", posted.url)
+        return done
+    winner = settle(opened, posting, posted, replaced, key)
+    if winner is not None:
+        post, verdict = winner
+        _summary(env, result, f"Posted as {posted.label} at {short(opened.head)}, then "
+                              f"superseded: {post.label}, posted first by a concurrent run, "
+                              "stands.", post.url)
+        return PrOutcome(verdict_code(verdict, fail_on), verdict, done.findings)
     _summary(env, result, f"Posted as {posted.label} at {short(opened.head)}.", posted.url)
     return done
+
+
+def settle(opened: OpenPull, posting: Posting, posted: Post, replaced: list[Post],
+           key: str) -> tuple[Post, str] | None:
+    """After posting: supersede the verdicts `posted` replaces (ours at this head, read
+    right before posting), then reconcile with runs that posted for the same head at the
+    same time. Exactly one verdict stays in force: the earliest that counts, or, for
+    github-actions[bot] without a signing key, this run's own. Returns the verdict in force
+    when it is not `posted` (this run's post is then superseded by it)."""
+    log = posting.log
+    if opened.me is None:
+        log("cannot tell which account the token acts as: not superseding earlier verdicts")
+        return None
+    for old in replaced:
+        posting.supersede(old, posted)
+    try:
+        now = opened.ours(key)
+    except GitHubError as exc:
+        log(f"could not re-read the verdicts after posting ({_why(exc)}): not reconciling "
+            "with concurrent runs")
+        return None
+    done = {(p.kind, p.id) for p in replaced} | {(posted.kind, posted.id)}
+    mine = next((p for p in now.posts if (p.kind, p.id) == (posted.kind, posted.id)), posted)
+    counted = {(p.kind, p.id): verdict for p, verdict in now.counted}
+    rivals = [p for p in now.posts if (p.kind, p.id) not in done]
+    first = [p for p in rivals if (p.kind, p.id) in counted and order(p) < order(mine)]
+    if opened.trusted and first:
+        winner = first[0]  # in posting order: the earliest that counts
+        log(f"a concurrent run posted {winner.label} for {short(opened.head)} first; it stays "
+            f"in force, this run's {posted.label} gives way")
+        posting.supersede(mine, winner)
+        return winner, counted[(winner.kind, winner.id)]
+    for rival in rivals:
+        # a later one that counts is its own run's to supersede; one that does not count
+        # (or any, when none can be trusted) is superseded here
+        if not opened.trusted or (rival.kind, rival.id) not in counted:
+            posting.supersede(rival, mine)
+    return None
 
 
 def _annotate(review: Review, out: Log) -> None:
@@ -524,8 +699,20 @@ def write_outputs(env: Mapping[str, str], outcome: PrOutcome) -> None:
 
 def _print_dry_run(out: Log, opened: OpenPull, event: str, body: str,
                    comments: list[dict[str, Any]]) -> None:
-    out(f"# dry run: would post a {event} review on {opened.target.repo}#{opened.pull.number} at "
-        f"commit {opened.head}, with {len(comments)} inline comments")
-    out(body.rstrip("\n"))
+    """The body and inline comments as they would be posted. Claim text reaches them (a
+    suggestion block quotes a claim's line), so every line is made inert: none can issue
+    a workflow command (`render.annotations.inert`)."""
+    from reviewer.render.annotations import inert
+
+    out(inert(f"# dry run: would post a {event} review on {opened.target.repo}#"
+              f"{opened.pull.number} at commit {opened.head}, with {len(comments)} inline "
+              "comments"))
+    out(inert(body.rstrip("\n")))
     for c in comments:
-        out(f"\n# inline comment on {c['path']}:{c['line']}\n{c['body']}")
+        out(inert(f"\n# inline comment on {c['path']}:{c['line']}\n{c['body']}"))
+
+
+def _inert(log: Log) -> Log:
+    from reviewer.render.annotations import inert
+
+    return lambda line: log(inert(line))

@@ -97,6 +97,7 @@ class GitHubSettings:
     trusted: tuple[str, ...]
     protected: tuple[str, ...]
     territories: dict[str, tuple[str, ...]]
+    trust_unsigned_actions_bot: bool = False  # accept unsigned github-actions[bot] verdicts
 
     @classmethod
     def from_data(cls, data: dict[str, Any], where: str) -> GitHubSettings:
@@ -116,10 +117,14 @@ class GitHubSettings:
             if not isinstance(globs, list) or not all(isinstance(g, str) and g for g in globs):
                 raise _fail(where, f"github.territories.{prefix}", "a list of path globs", globs)
             territories[str(prefix)] = tuple(globs)
+        unsigned_bot = data["trust_unsigned_actions_bot"]
+        if not isinstance(unsigned_bot, bool):
+            raise _fail(where, "github.trust_unsigned_actions_bot", "true or false",
+                        unsigned_bot)
         return cls(post_as=post_as, inline_comments=inline,
                    suggestions=bool(data["suggestions"]), max_body_chars=limit,
                    trusted=tuple(data["trusted"] or ()), protected=tuple(data["protected"] or ()),
-                   territories=territories)
+                   territories=territories, trust_unsigned_actions_bot=unsigned_bot)
 
 
 @dataclass(frozen=True)

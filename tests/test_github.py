@@ -40,6 +40,7 @@ def isolate(monkeypatch) -> None:
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setattr(reviewer.github, "WRITE_INTERVAL", 0)
     monkeypatch.setattr(reviewer.pr, "RETRY_DELAY", 0)
+    monkeypatch.setattr(reviewer.github, "pause", lambda seconds: None)
 
 
 def start_fake() -> FakeGitHub:
@@ -229,15 +230,20 @@ def test_no_review_permission_falls_back_to_an_issue_comment(fake, failing_pr):
     assert "posting an issue comment" in result.stderr
 
 
-def test_a_forced_rerun_adds_a_comment_and_never_edits_a_verdict(fake, failing_pr):
+def test_a_forced_rerun_adds_a_comment_and_only_edits_to_supersede(fake, failing_pr):
     repo, base, head = failing_pr
     fake.failures.append(Failure("POST", r"/reviews$", 403, "Resource not accessible by "
                                  "integration", times=4))
     assert run_pr(fake, repo).exit_code == 1
     assert "already has our LEO:REQUEST_CHANGES verdict" in run_pr(fake, repo).stderr
     assert run_pr(fake, repo, "--force").exit_code == 1
-    assert len(fake.pulls[1].comments) == 2
-    assert "PATCH" not in {r.method for r in fake.requests}
+    old, new = fake.pulls[1].comments
+    # the new verdict is a new comment; the old one lost its marker and says why
+    assert last_line(new["body"]) == "<!-- VERDICT:LEO:REQUEST_CHANGES -->"
+    assert "VERDICT" not in old["body"] and "claim-review-meta" not in old["body"]
+    assert f"Superseded by issue comment {new['id']}" in old["body"]
+    assert [r.path for r in fake.requests if r.method == "PATCH"] == \
+        [f"/repos/octo/kb/issues/comments/{old['id']}"]
 
 
 def test_rerun_on_the_same_head_posts_nothing_unless_forced(fake, failing_pr):
@@ -394,11 +400,13 @@ def test_the_rubric_comes_from_the_base_commit_not_the_pull_request(fake, tmp_pa
 
 def test_github_api_failures_are_one_line_and_never_approve(fake, clean_pr):
     repo, base, head = clean_pr
-    fake.failures.append(Failure("GET", r"/pulls/1$", 500, "Internal Server Error"))
+    fake.failures.append(Failure("GET", r"/pulls/1$", 500, "Internal Server Error",
+                                 times=reviewer.github.ATTEMPTS))
     result = run_pr(fake, repo)
     assert result.exit_code == 2
-    assert result.stderr.strip() == ("claim-review: error: GitHub API: could not read pull "
-                                     "request #1: 500 Internal Server Error")
+    assert result.stderr.strip().splitlines()[-1] == (
+        "claim-review: error: GitHub API: could not read pull request #1: 500 Internal "
+        "Server Error")
     assert "Traceback" not in result.output
     missing = run_pr(fake, repo, pr=7)
     assert missing.exit_code == 2 and "404 Not Found" in missing.stderr

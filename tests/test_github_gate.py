@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -10,6 +11,7 @@ from fakes.github_server import Failure, FakeGitHub
 from test_github import ALICE, BOT, clean_change, isolate, open_pull, run_pr, start_fake
 
 from reviewer.cli import main
+from reviewer.github import ATTEMPTS
 from reviewer.protocol import marker
 from reviewer.protocol import metadata_line as metadata_comment
 
@@ -118,7 +120,8 @@ def test_the_latest_verdict_wins_and_dismissed_reviews_are_ignored(fake, pull):
 def test_an_edited_comment_does_not_count(fake, pull):
     comment = fake.post_comment(1, "claim-bot", verdict_body(HEAD, "REQUEST_CHANGES"))
     comment["body"] = verdict_body(HEAD)  # flipped by someone with write access
-    comment["updated_at"] = "2026-06-02T09:00:00Z"
+    posted = datetime.fromisoformat(comment["created_at"].replace("Z", "+00:00"))
+    comment["updated_at"] = (posted + timedelta(hours=21)).strftime("%Y-%m-%dT%H:%M:%SZ")
     result = gate(fake)
     assert result.exit_code == 1
     assert "ignored: issue comment 1001 by @claim-bot: edited after it was posted" \
@@ -174,8 +177,8 @@ def test_usage_and_api_errors_exit_2_in_one_line(fake, pull):
     assert result.exit_code == 2
     assert "list the accounts whose verdicts count in the rubric's github.trusted" \
         in result.stderr
-    fake.failures.append(Failure("GET", r"/reviews$", 502, "Bad Gateway"))
+    fake.failures.append(Failure("GET", r"/reviews$", 502, "Bad Gateway", times=ATTEMPTS))
     result = gate(fake)
     assert result.exit_code == 2
-    assert result.stderr.strip() == ("claim-review: error: GitHub API: could not list the "
-                                     "reviews of #1: 502 Bad Gateway")
+    assert result.stderr.strip().splitlines()[-1] == (
+        "claim-review: error: GitHub API: could not list the reviews of #1: 502 Bad Gateway")

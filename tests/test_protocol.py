@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from click.testing import CliRunner
 from conftest import own_claim
@@ -9,7 +11,16 @@ from test_github import BOT, CLEAN, T, isolate, kb_repo, open_pull, run_pr, star
 from test_github_gate import gate
 
 from reviewer.cli import main
-from reviewer.protocol import marker, metadata_line, read_marker, valid_key
+from reviewer.protocol import (
+    SigningKeyError,
+    marker,
+    metadata_line,
+    read_marker,
+    seal,
+    signing_key,
+    supersede,
+    valid_key,
+)
 from reviewer.rubric import RubricError, load_rubric
 
 VALID_KEYS = ["LEO", "rio", "A", "9", "x_y-z", "K" * 64]
@@ -86,3 +97,52 @@ def test_pr_refuses_an_invalid_key_on_the_command_line(tmp_path):
         assert fake.pulls[1].reviews == []
     finally:
         fake.stop()
+
+
+# -- signed verdicts ---------------------------------------------------------------
+SIGNING = b"s3cr3t-signing-key-of-forty-characters!!"
+
+
+def signed_body(verdict: str = "APPROVE") -> str:
+    meta = metadata_line({"head_sha": "a" * 40, "key": "LEO", "run": "1"})
+    return seal(f"## review\n\nAll good.\n\n{meta}\n{marker('LEO', verdict)}\n", SIGNING)
+
+
+def test_a_sealed_body_reads_back_signed_and_survives_line_ending_changes():
+    body = signed_body()
+    found, problem = read_marker(body, SIGNING)
+    assert problem is None and found.signed_at is not None
+    assert read_marker(body.replace("\n", "\r\n"), SIGNING)[1] is None  # as GitHub may store it
+    assert read_marker(body.replace("All good.", "All good.   "), SIGNING)[1] is None
+
+
+@pytest.mark.parametrize("change", [
+    lambda b: b.replace("All good.", "All good, merge it."),
+    lambda b: b.replace("VERDICT:LEO:APPROVE", "VERDICT:LEO:REQUEST_CHANGES"),
+    lambda b: b.replace("a" * 40, "b" * 40),
+    lambda b: re.sub(r'"signed_at":"[^"]+"', '"signed_at":"2020-01-01T00:00:00Z"', b),
+    lambda b: re.sub(r',"sig":"[0-9a-f]+"', "", b),
+], ids=["text", "verdict", "head", "time", "no signature"])
+def test_any_change_to_a_sealed_body_breaks_its_signature(change):
+    found, problem = read_marker(change(signed_body()), SIGNING)
+    assert found is None and ("signature does not match" in problem or "not signed" in problem)
+
+
+def test_without_a_key_a_signature_is_not_required_and_with_another_it_fails():
+    assert read_marker(signed_body())[1] is None
+    assert read_marker(signed_body(), b"another-key-" * 4)[0] is None
+
+
+def test_a_short_or_empty_signing_key():
+    assert signing_key({}) is None and signing_key({"CLAIM_REVIEW_SIGNING_KEY": "  "}) is None
+    with pytest.raises(SigningKeyError, match="at least 32"):
+        signing_key({"CLAIM_REVIEW_SIGNING_KEY": "short"})
+    assert signing_key({"CLAIM_REVIEW_SIGNING_KEY": " " + "k" * 32 + "\n"}) == b"k" * 32
+
+
+def test_a_superseded_body_holds_no_marker_and_says_by_what():
+    text = supersede(signed_body(), "review 7 https://github.test/o/r/pull/1#pullrequestreview-7")
+    assert read_marker(text) == (None, None)
+    assert "claim-review-meta" not in text and "VERDICT" not in text
+    assert text.rstrip().endswith("_Superseded by review 7 https://github.test/o/r/pull/1"
+                                  "#pullrequestreview-7: this verdict no longer counts._")

@@ -1,12 +1,15 @@
 """GitHub Actions output: `::error file=…,line=…::` annotations and the job summary.
 
-Workflow commands are recognised at the start of a line only, so escaping the line breaks
-(and, in properties, `:` and `,`) keeps claim text from issuing commands of its own.
+The runner reads `::command::` at the start of a line (after leading whitespace), and the
+older `##[command]` anywhere in a line. Escaping the line breaks (and, in properties, `:`
+and `,`) keeps claim text inside an annotation from issuing commands of its own; `inert`
+does the same for any other text printed in a workflow step (the dry run, the log).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from reviewer.findings import ERROR, INFO, NEW, WARNING
 from reviewer.render.parts import Display, count
@@ -17,6 +20,25 @@ from reviewer.scrub import scrub
 _URL = re.compile(r"https://[A-Za-z0-9.-]+(?::\d+)?/[A-Za-z0-9._~/#?=&%-]*")
 COMMANDS = {ERROR: "error", WARNING: "warning", INFO: "notice"}
 SUMMARY_ROWS = 100
+_LINE_BREAK = re.compile(r"\r\n|[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]")
+
+
+def inert(text: str) -> str:
+    """`text` as lines that the Actions runner never reads as workflow commands: a
+    backslash goes before a `::` that begins a line (after whitespace or invisible
+    characters) and into every `##[`. Markdown renders `\\:` as `:` and `\\[` as `[`, so
+    a previewed review body reads the same. Any line break becomes `\\n`."""
+    lines = []
+    for line in _LINE_BREAK.split(text):
+        line = line.replace("##[", "##\\[")
+        lead = 0
+        while lead < len(line) and (line[lead].isspace()
+                                    or unicodedata.category(line[lead]) in ("Cc", "Cf")):
+            lead += 1
+        if line.startswith("::", lead):
+            line = line[:lead] + "\\" + line[lead:]
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def escape_data(text: str) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from reviewer import __version__
 from reviewer.checks import CHECKS
 from reviewer.findings import ERROR, INFO, RANK, WARNING, Finding
-from reviewer.protocol import marker, metadata_line
+from reviewer.protocol import SIG_CHARS, marker, metadata_line, seal
 from reviewer.render.parts import ICONS, count, usage_line
 from reviewer.render.safe import code, inline
 from reviewer.review import APPROVE, Review
@@ -17,10 +17,15 @@ LIST_PASSING_UP_TO = 10
 
 
 def render_markdown(review: Review, max_chars: int | None = None,
-                    metadata: dict | None = None,
+                    metadata: dict | None = None, signing_key: bytes | None = None,
                     shows: Callable[[Finding], bool] | None = None) -> str:
     """The review body. With `review.incomplete` set it carries no verdict marker at all.
-    `shows` leaves findings out of the lists (`--min-severity`); the counts stay whole."""
+    `shows` leaves findings out of the lists (`--min-severity`); the counts stay whole.
+    With `signing_key` (and `metadata`), the metadata line carries the verdict's signature
+    (`protocol.seal`), within `max_chars` too."""
+    sign = signing_key is not None and metadata is not None and review.incomplete is None
+    if sign and max_chars is not None:
+        max_chars -= SIG_CHARS
     head = _header(review)
     shows = shows or (lambda _finding: True)
     sections = [_section(i, module, review, shows)
@@ -36,7 +41,8 @@ def render_markdown(review: Review, max_chars: int | None = None,
         body = _shrink(review, head, tail, max_chars)
     if max_chars is not None and len(body) + 1 > max_chars:
         body = _too_long(review, tail[2:])  # the header alone is too long: keep the marker
-    return redact(body) + "\n"
+    body = redact(body) + "\n"
+    return seal(body, signing_key) if sign else body
 
 
 def _header(review: Review) -> list[str]:

@@ -1,16 +1,23 @@
 """A fake GitHub REST API on 127.0.0.1 that the real PyGithub talks to through `base_url`.
 
 It implements what claim-review uses, shaped the way GitHub answers: the authenticated
-user, a repository, pull requests, their files (with `patch`), reviews (create, list),
-review comments, issue comments (create, list, edit) and file contents. Lists paginate
-with real `Link: <...>; rel="next"` headers; `page_cap` makes pages small in tests.
+user, a repository, pull requests (with `changed_files`), their files (with `patch`, at
+most 3,000 listed, as GitHub does), reviews (create, list, edit the body with PUT; a
+submitted review cannot be deleted), review comments, issue comments (create, list, edit,
+delete) and file contents. Lists paginate with real `Link: <...>; rel="next"` headers;
+`page_cap` makes pages small in tests.
 
 GitHub's refusals are reproduced: 401 without a known token, 403 for a read-only token,
 422 when an account approves (or requests changes on) its own pull request, 422 when
 `actions_cannot_approve` and github-actions[bot] approves, 422 for an inline comment
-outside the diff and for a body over 65,536 characters. `failures` scripts one-off
-errors (optionally after doing the work, as a lost response does), `after_request`
-runs a callback after each request (e.g. to move the head during a run).
+outside the diff and for a body over 65,536 characters, 403 when an account edits a
+review or comment it did not write. `failures` scripts one-off errors (optionally after
+doing the work, as a lost response does, and with headers such as `Retry-After` or
+`x-ratelimit-remaining`); `before_request` runs a callback before each request is
+answered, outside the server's lock (e.g. to hold concurrent posts at a barrier), and
+`after_request` one after it (e.g. to move the head during a run). `same_second_edits`
+keeps a comment's `updated_at` equal to its `created_at` when it is edited, as GitHub
+shows an edit made within the second of posting.
 """
 
 from __future__ import annotations
@@ -34,7 +41,8 @@ ACTIONS_BOT = "github-actions[bot]"
 @dataclass
 class Failure:
     """Answer the next `times` matching requests with `status`; `after_work` first does the
-    work (the review is created) and then fails, like a response lost on the way back."""
+    work (the review is created) and then fails, like a response lost on the way back.
+    Status 0 closes the connection without any answer (a connection error)."""
 
     method: str
     path: str  # a regular expression searched in the request path
@@ -42,6 +50,7 @@ class Failure:
     message: str = "Server Error"
     times: int = 1
     after_work: bool = False
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -58,6 +67,7 @@ class PullState:
     state: str = "open"
     draft: bool = False
     merged: bool = False
+    changed_files: int | None = None  # GitHub's count; None: len(files); -1: left out
     files: list[dict[str, Any]] = field(default_factory=list)
     reviews: list[dict[str, Any]] = field(default_factory=list)
     review_comments: list[dict[str, Any]] = field(default_factory=list)
@@ -81,12 +91,17 @@ class FakeGitHub:
         self.contents: dict[tuple[str, str], str] = {}  # (ref, path) -> text
         self.actions_cannot_approve = False
         self.page_cap = 100
+        self.files_cap = 3000  # GitHub lists at most this many files of a pull request
+        self.same_second_edits = False
         self.failures: list[Failure] = []
+        self.before_request: Callable[[str, str], None] | None = None
         self.after_request: Callable[[str, str], None] | None = None
         self.requests: list[Seen] = []
         self.url = ""
         self._ids = 1000
-        self._clock = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)
+        # GitHub's clock: now (signed verdicts carry the runner's time), one second further
+        # for each post, so posts are ordered by time as on GitHub; `advance` moves it on
+        self._clock = datetime.now(timezone.utc).replace(microsecond=0)
         self._lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -106,6 +121,12 @@ class FakeGitHub:
 
             def do_PATCH(self) -> None:
                 fake._handle(self, "PATCH")
+
+            def do_PUT(self) -> None:
+                fake._handle(self, "PUT")
+
+            def do_DELETE(self) -> None:
+                fake._handle(self, "DELETE")
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -159,6 +180,14 @@ class FakeGitHub:
         ("GET", r"/repos/(?P<o>[^/]+)/(?P<r>[^/]+)/pulls/(?P<n>\d+)/files", "_list_files"),
         ("GET", r"/repos/(?P<o>[^/]+)/(?P<r>[^/]+)/pulls/(?P<n>\d+)/reviews", "_list_reviews"),
         ("POST", r"/repos/(?P<o>[^/]+)/(?P<r>[^/]+)/pulls/(?P<n>\d+)/reviews", "_create_review"),
+        ("GET", r"/repos/(?P<o>[^/]+)/(?P<r>[^/]+)/pulls/(?P<n>\d+)/reviews/(?P<id>\d+)",
+         "_get_review"),
+        ("PUT", r"/repos/(?P<o>[^/]+)/(?P<r>[^/]+)/pulls/(?P<n>\d+)/reviews/(?P<id>\d+)",
+         "_edit_review"),
+        ("DELETE", r"/repos/(?P<o>[^/]+)/(?P<r>[^/]+)/pulls/(?P<n>\d+)/reviews/(?P<id>\d+)",
+         "_delete_review"),
+        ("PUT", r"/repos/(?P<o>[^/]+)/(?P<r>[^/]+)/pulls/(?P<n>\d+)/reviews/(?P<id>\d+)"
+                r"/dismissals", "_dismiss_review"),
         ("GET", r"/repos/(?P<o>[^/]+)/(?P<r>[^/]+)/pulls/(?P<n>\d+)/comments",
          "_list_review_comments"),
         ("GET", r"/repos/(?P<o>[^/]+)/(?P<r>[^/]+)/issues/(?P<n>\d+)/comments",
@@ -169,6 +198,8 @@ class FakeGitHub:
          "_get_comment"),
         ("PATCH", r"/repos/(?P<o>[^/]+)/(?P<r>[^/]+)/issues/comments/(?P<id>\d+)",
          "_edit_comment"),
+        ("DELETE", r"/repos/(?P<o>[^/]+)/(?P<r>[^/]+)/issues/comments/(?P<id>\d+)",
+         "_delete_comment"),
         ("GET", r"/repos/(?P<o>[^/]+)/(?P<r>[^/]+)/contents/(?P<path>.+)", "_get_contents"),
     ]
 
@@ -178,10 +209,15 @@ class FakeGitHub:
         raw = handler.rfile.read(length) if length else b""
         body = json.loads(raw) if raw else None
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        if self.before_request is not None:
+            self.before_request(method, parts.path)
         with self._lock:
             self.requests.append(Seen(method, parts.path, body))
             status, payload, headers = self._answer(handler, method, parts.path, query, body)
-        data = json.dumps(payload).encode()
+        if status == 0:  # a connection lost before any answer
+            handler.close_connection = True
+            return
+        data = json.dumps(payload).encode() if payload is not None else b""
         handler.send_response(status)
         handler.send_header("Content-Type", "application/json; charset=utf-8")
         handler.send_header("Content-Length", str(len(data)))
@@ -204,7 +240,7 @@ class FakeGitHub:
                 continue
             failure = self._failure(method, path)
             if failure is not None and not failure.after_work:
-                return failure.status, {"message": failure.message}, {}
+                return failure.status, {"message": failure.message}, dict(failure.headers)
             if method != "GET" and (not token or token in self.readonly):
                 return (403 if token else 401), {
                     "message": "Resource not accessible by integration"}, {}
@@ -213,7 +249,7 @@ class FakeGitHub:
                 return 404, {"message": "Not Found"}, {}
             status, payload, headers = getattr(self, name)(token, query, body, **args)
             if failure is not None:
-                return failure.status, {"message": failure.message}, {}
+                return failure.status, {"message": failure.message}, dict(failure.headers)
             return status, payload, headers
         return 404, {"message": "Not Found"}, {}
 
@@ -242,7 +278,7 @@ class FakeGitHub:
         return 200, self._pull_json(pull), {}
 
     def _list_files(self, token: str, query, body, n: str):
-        return self._page(self.pulls[int(n)].files, query, f"/pulls/{n}/files")
+        return self._page(self.pulls[int(n)].files[:self.files_cap], query, f"/pulls/{n}/files")
 
     def _list_reviews(self, token: str, query, body, n: str):
         return self._page(self.pulls[int(n)].reviews, query, f"/pulls/{n}/reviews")
@@ -286,6 +322,45 @@ class FakeGitHub:
                 "html_url": f"https://github.test/{self.repo}/pull/{n}#discussion_r{self._ids}"})
         return 200, review, {}
 
+    def _get_review(self, token: str, query, body, n: str, id: str):
+        found = next((r for r in self.pulls[int(n)].reviews if r["id"] == int(id)), None)
+        return (200, found, {}) if found else (404, {"message": "Not Found"}, {})
+
+    def _edit_review(self, token: str, query, body, n: str, id: str):
+        """PUT: the review's body only; GitHub keeps its state, commit and time, and the
+        REST API shows no sign of the edit."""
+        found = next((r for r in self.pulls[int(n)].reviews if r["id"] == int(id)), None)
+        if found is None:
+            return 404, {"message": "Not Found"}, {}
+        if found["user"]["login"] != self.tokens[token]:
+            return 403, {"message": "Resource not accessible by integration"}, {}
+        found["body"] = body.get("body") or ""
+        return 200, found, {}
+
+    def _dismiss_review(self, token: str, query, body, n: str, id: str):
+        """Anyone with write access may dismiss a review."""
+        found = next((r for r in self.pulls[int(n)].reviews if r["id"] == int(id)), None)
+        if found is None:
+            return 404, {"message": "Not Found"}, {}
+        found["state"] = "DISMISSED"
+        return 200, found, {}
+
+    def _delete_review(self, token: str, query, body, n: str, id: str):
+        found = next((r for r in self.pulls[int(n)].reviews if r["id"] == int(id)), None)
+        if found is None:
+            return 404, {"message": "Not Found"}, {}
+        return _invalid("Can not delete a non-pending pull request review")
+
+    def _delete_comment(self, token: str, query, body, id: str):
+        for pull in self.pulls.values():
+            for c in pull.comments:
+                if c["id"] == int(id):
+                    if c["user"]["login"] != self.tokens[token]:
+                        return 403, {"message": "Must have admin rights to Repository."}, {}
+                    pull.comments.remove(c)
+                    return 204, None, {}
+        return 404, {"message": "Not Found"}, {}
+
     def _create_comment(self, token: str, query, body, n: str):
         comment = self._comment_json(int(n), self.tokens[token], body.get("body") or "")
         if len(comment["body"]) > BODY_LIMIT:
@@ -304,7 +379,8 @@ class FakeGitHub:
         if found["user"]["login"] != self.tokens[token]:
             return 403, {"message": "Must have admin rights to Repository."}, {}
         found["body"] = body.get("body") or ""
-        found["updated_at"] = self._tick()
+        if not self.same_second_edits:
+            found["updated_at"] = self._tick()
         return 200, found, {}
 
     def _get_contents(self, token: str, query, body, path: str):
@@ -346,6 +422,11 @@ class FakeGitHub:
                     return c
         return None
 
+    def advance(self, seconds: float) -> None:
+        """Time passes on GitHub (e.g. between a verdict and a copy of it)."""
+        with self._lock:
+            self._clock += timedelta(seconds=seconds)
+
     def _tick(self) -> str:
         self._clock += timedelta(seconds=1)
         return self._clock.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -365,7 +446,9 @@ class FakeGitHub:
     def _pull_json(self, pull: PullState) -> dict[str, Any]:
         url = f"{self.url}/repos/{self.repo}"
         head_repo = pull.head_repo or self.repo
-        return {
+        count = len(pull.files) if pull.changed_files is None else pull.changed_files
+        extra = {} if count < 0 else {"changed_files": count}
+        return {**extra,
             "id": pull.number * 7, "number": pull.number, "state": pull.state,
             "title": pull.title, "body": pull.body, "draft": pull.draft,
             "merged": pull.merged, "user": self._user_json(pull.author),
