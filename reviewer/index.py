@@ -85,15 +85,21 @@ class NoteInfo:
         return comparable(self.title)
 
 
-def info_of(claim: Claim) -> NoteInfo:
+def info_of(claim: Claim, extra: bool = True) -> NoteInfo:
+    """The record of a parsed note; without `extra`, the costlier part (links, headings,
+    first paragraph) is left for when a check asks for it."""
     kind = claim.fm.get("type")
-    extra = {"p": claim.first_paragraph(),
-             "hd": sorted({normalize_name(h) for h in claim.sections()}),
-             "b": sorted(set(_BLOCK.findall(claim.text))),
-             "l": [[link.target, link.line, link.raw] for link in claim.links]}
     return NoteInfo(claim.path, kind if isinstance(kind, str) else None,
                     claim.title if claim.title_line is not None else None,
-                    claim.field_text("description"), claim.unreadable, extra)
+                    claim.field_text("description"), claim.unreadable,
+                    extra_of(claim) if extra else None)
+
+
+def extra_of(claim: Claim) -> dict[str, Any]:
+    return {"p": claim.first_paragraph(),
+            "hd": sorted({normalize_name(h) for h in claim.sections()}),
+            "b": sorted(set(_BLOCK.findall(claim.text))),
+            "l": [[link.target, link.line, link.raw] for link in claim.links]}
 
 
 def content_key(data: bytes) -> str:
@@ -176,21 +182,27 @@ class Index:
             return {}
         return found
 
-    def extra(self, key: str) -> dict[str, Any]:
+    def extra(self, key: str) -> dict[str, Any] | None:
+        """The stored extra part of a record, or None when it was never computed."""
         if self._db is None:
-            return {}
+            return None
         try:
             row = self._db.execute("SELECT extra FROM notes WHERE key = ?", (key,)).fetchone()
-            return json.loads(row[0]) if row else {}
+            return json.loads(row[0]) if row and row[0] is not None else None
         except (sqlite3.DatabaseError, ValueError):
-            return {}
+            return None
+
+    def put_extra(self, key: str, extra: dict[str, Any]) -> None:
+        self._write("UPDATE notes SET extra = ? WHERE key = ?",
+                    [(json.dumps(extra, ensure_ascii=False), key)])
 
     def put(self, items: list[tuple[str, NoteInfo]]) -> None:
         """Store parsed notes in one transaction; a locked or failing database is skipped."""
         if self._db is None or not items:
             return
         rows = [(key, info.type, info.h1, info.description, int(info.unreadable),
-                 json.dumps(info.extra, ensure_ascii=False)) for key, info in items]
+                 json.dumps(info._extra, ensure_ascii=False) if info._extra is not None
+                 else None) for key, info in items]
         self._write("INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?, ?, ?)", rows)
 
     def stats(self, paths: list[str]) -> dict[str, tuple[str, str]]:

@@ -13,7 +13,7 @@ from rapidfuzz import fuzz, process
 
 from reviewer.claim import Claim, comparable
 from reviewer.globs import matches
-from reviewer.index import Index, NoteInfo, content_key, info_of
+from reviewer.index import Index, NoteInfo, content_key, extra_of, info_of
 from reviewer.parse import parse_claim
 
 if TYPE_CHECKING:
@@ -143,9 +143,19 @@ class KnowledgeBase:
         self._parse(missing)
 
     def _record(self, path: str, key: str, row: tuple) -> NoteInfo:
-        index = self.index
         return NoteInfo(path, row[0], row[1], row[2] or "", bool(row[3]),
-                        _load=lambda: index.extra(key))
+                        _load=lambda: self._extra(path, key))
+
+    def _extra(self, path: str, key: str) -> dict[str, Any]:
+        """Links, headings and first paragraph of a note outside the review, when a check
+        first asks: from the index, else parsed from the source once (and stored)."""
+        stored = self.index.extra(key) if self.index is not None else None
+        if stored is not None:
+            return stored
+        extra = extra_of(parse_claim(path, self.source.read(path), self.rubric.max_file_bytes))
+        if self.index is not None:
+            self.index.put_extra(key, extra)
+        return extra
 
     def _keys(self, paths: list[str]) -> dict[str, str]:
         """Content keys known without reading: git blob ids, or on a folder the key the
@@ -154,9 +164,9 @@ class KnowledgeBase:
         if self.index is None or not hasattr(self.source, "stat") or len(keys) == len(paths):
             return keys
         rest = [p for p in paths if p not in keys]
-        recorded = self.index.stats([str(self.source.root / p) for p in rest])
+        recorded = self.index.stats([self.source.full(p) for p in rest])
         for path in rest:
-            stat, key = recorded.get(str(self.source.root / path), (None, None))
+            stat, key = recorded.get(self.source.full(path), (None, None))
             if stat is not None and stat == self.source.stat(path):
                 keys[path] = key
         return keys
@@ -174,12 +184,14 @@ class KnowledgeBase:
                 if key in found:
                     self._infos[path] = self._record(path, key, found[key])
                 else:
-                    info = info_of(parse_claim(path, data, self.rubric.max_file_bytes))
+                    info = info_of(parse_claim(path, data, self.rubric.max_file_bytes),
+                                   extra=False)
+                    info._load = lambda path=path, key=key: self._extra(path, key)
                     self._infos[path] = info
                     new.append((key, info))
                 stat = self.source.stat(path) if hasattr(self.source, "stat") else None
                 if stat is not None and not _racy(stat):
-                    stats.append((str(self.source.root / path), stat, key))
+                    stats.append((self.source.full(path), stat, key))
             if self.index is not None:
                 self.index.put(new)
                 self.index.put_stats(stats)
@@ -275,6 +287,7 @@ class KnowledgeBase:
     # -- duplicate search ----------------------------------------------------
     def title_entries(self, exclude: set[str]) -> list[TitleEntry]:
         entries = []
+        self.load([p for p in self.claim_paths() if p not in exclude])
         for path in self.claim_paths():
             if path not in exclude:
                 info = self.info(path)
