@@ -102,6 +102,8 @@ class KnowledgeBase:
         """What a note is reviewed as: "claim", a declared document type, or None."""
         if self.is_claim(path, claim):
             return "claim"
+        if (claim.unreadable if claim is not None else self.info(path).unreadable):
+            return "claim"  # binary or oversized: no type to read, so it must be reported
         kind = claim.fm.get("type") if claim is not None else self.info(path).type
         return kind if self.rubric.document_type(kind) is not None else None
 
