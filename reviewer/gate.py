@@ -55,7 +55,7 @@ from reviewer.protocol import (
     signing_key,
     valid_key,
 )
-from reviewer.rubric import load_rubric
+from reviewer.rubric import Rubric, load_rubric
 from reviewer.settings import GitHubSettings
 
 NOT_TRUSTED = "not a trusted account"
@@ -355,13 +355,30 @@ def run_gate(repo: str, number: int, require: list[str], rubric_path: Path | Non
             raise GateError("cannot tell which account the token acts as: list the accounts "
                             "whose verdicts count in the rubric's github.trusted")
         trusted = [me]
-    keys = require or [rubric.reviewer_key]
-    bad = [k for k in keys if not valid_key(k)]
+    bad = [k for k in require if not valid_key(k)]
     if bad:
         raise GateError(f"--require takes reviewer keys ({KEY_RULE}), not {bad[0]!r}")
+    several = not require and len(rubric.reviewers) > 1
     posts = client.reviews(number) + client.issue_comments(number)
-    files = client.files(number) if settings.territories or settings.protected else None
-    return evaluate(pull, posts, files, trusted, keys, settings, key)
+    files = client.files(number) \
+        if settings.territories or settings.protected or several else None
+    keys = require or required_keys(rubric, files, pull)
+    decision = evaluate(pull, posts, files, trusted, keys, settings, key)
+    if several:
+        decision.info.append("required reviewers: " + ", ".join(keys) + " (those whose "
+                             "covers the change's paths and branch fall in)")
+    return decision
+
+
+def required_keys(rubric: Rubric, files: ChangedFiles | None, pull: Pull) -> list[str]:
+    """The required reviewers a change falls to, by its paths and head branch (a reviewer
+    that covers only domains is matched by `pr` on the claims' fields, which the gate does
+    not read: give it `paths` too). With one reviewer, its key."""
+    if len(rubric.reviewers) == 1:
+        return [rubric.reviewer_key]
+    paths = files.paths if files is not None else []
+    return [r.key for r in rubric.reviewers
+            if r.required and r.applies(paths, None, pull.head_ref)]
 
 
 class GateError(Exception):

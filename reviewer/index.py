@@ -29,7 +29,7 @@ from typing import Any
 from reviewer import __version__
 from reviewer.claim import Claim, comparable, deslugify, normalize_name
 
-FORMAT = 1
+FORMAT = 2
 CHUNK = 900  # keys per query: SQLite's variable limit is 999 on older builds
 _BLOCK = re.compile(r"(?m)\s\^([A-Za-z0-9-]{1,64})[ \t]*$")
 
@@ -44,6 +44,7 @@ class NoteInfo:
     h1: str | None  # the H1 title, None when the title comes from the file name
     description: str
     unreadable: bool = False
+    domain: str | None = None
     _extra: dict[str, Any] | None = field(default=None, repr=False)
     _load: Any = field(default=None, repr=False)  # () -> extra, from the index
 
@@ -92,7 +93,7 @@ def info_of(claim: Claim, extra: bool = True) -> NoteInfo:
     return NoteInfo(claim.path, kind if isinstance(kind, str) else None,
                     claim.title if claim.title_line is not None else None,
                     claim.field_text("description"), claim.unreadable,
-                    extra_of(claim) if extra else None)
+                    claim.field_text("domain") or None, extra_of(claim) if extra else None)
 
 
 def extra_of(claim: Claim) -> dict[str, Any]:
@@ -133,7 +134,7 @@ class Index:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT)")
         db.execute("CREATE TABLE IF NOT EXISTS notes (key TEXT PRIMARY KEY, type TEXT, "
-                   "h1 TEXT, description TEXT, unreadable INTEGER, extra TEXT)")
+                   "h1 TEXT, description TEXT, unreadable INTEGER, domain TEXT, extra TEXT)")
         db.execute("CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, stat TEXT, "
                    "key TEXT)")
         return db
@@ -165,7 +166,7 @@ class Index:
 
     # -- reading and writing --------------------------------------------------
     def notes(self, keys: list[str]) -> dict[str, tuple]:
-        """key -> (type, h1, description, unreadable) for the keys the index holds."""
+        """key -> (type, h1, description, unreadable, domain) for the keys it holds."""
         found: dict[str, tuple] = {}
         if self._db is None:
             return found
@@ -174,7 +175,7 @@ class Index:
                 chunk = keys[start:start + CHUNK]
                 marks = ",".join("?" * len(chunk))
                 for row in self._db.execute(
-                        f"SELECT key, type, h1, description, unreadable FROM notes "
+                        f"SELECT key, type, h1, description, unreadable, domain FROM notes "
                         f"WHERE key IN ({marks})", chunk):
                     found[row[0]] = row[1:]
         except sqlite3.DatabaseError:
@@ -200,10 +201,10 @@ class Index:
         """Store parsed notes in one transaction; a locked or failing database is skipped."""
         if self._db is None or not items:
             return
-        rows = [(key, info.type, info.h1, info.description, int(info.unreadable),
+        rows = [(key, info.type, info.h1, info.description, int(info.unreadable), info.domain,
                  json.dumps(info._extra, ensure_ascii=False) if info._extra is not None
                  else None) for key, info in items]
-        self._write("INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?, ?, ?)", rows)
+        self._write("INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
 
     def stats(self, paths: list[str]) -> dict[str, tuple[str, str]]:
         """Absolute path -> (stat, key) recorded for files of a plain folder."""

@@ -268,9 +268,34 @@ def system_blocks(ctx: ReviewContext, settings: JudgeSettings,
                   "What you judge: " + " ".join(settings.criteria.get(module.ID, "").split()), "",
                   "What the deterministic check already does (its documentation):", "",
                   (module.__doc__ or "").strip(), ""]
+    if settings.focus.strip():
+        parts += [f"## Your focus as {ctx.rubric.reviewer_name}", "",
+                  " ".join(settings.focus.split()), ""]
+    if settings.context_domains:
+        parts += domain_context(ctx, settings)
     return [{"type": "text", "text": instructions(checks)},
             {"type": "text", "text": "\n".join(parts).strip(),
              "cache_control": {"type": "ephemeral"}}]
+
+
+def domain_context(ctx: ReviewContext, settings: JudgeSettings) -> list[str]:
+    """The claims the base already holds in the reviewer's domains, title and description,
+    within judge.context_chars: what a domain peer knows when it weighs duplicates and
+    contradictions. Part of the cached prefix; base text, so delimited as untrusted."""
+    wanted = set(settings.context_domains)
+    lines, used = [], 0
+    for path in ctx.base.claim_paths():
+        info = ctx.base.info(path)
+        if info.domain not in wanted or path in ctx.change_paths:
+            continue
+        line = f"- {info.title} — {info.description}".strip(" —")
+        if used + len(line) > settings.context_chars:
+            lines.append(f"(and more claims, left out past {settings.context_chars} characters)")
+            break
+        lines.append(line)
+        used += len(line) + 1
+    return [f"## Claims already in {', '.join(sorted(wanted))}", "",
+            block("untrusted_domain_claims", "\n".join(lines) or "(none yet)"), ""]
 
 
 def claim_message(report: FileReport, ctx: ReviewContext, settings: JudgeSettings,

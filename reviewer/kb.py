@@ -145,7 +145,7 @@ class KnowledgeBase:
         self._parse(missing)
 
     def _record(self, path: str, key: str, row: tuple) -> NoteInfo:
-        return NoteInfo(path, row[0], row[1], row[2] or "", bool(row[3]),
+        return NoteInfo(path, row[0], row[1], row[2] or "", bool(row[3]), row[4],
                         _load=lambda: self._extra(path, key))
 
     def _extra(self, path: str, key: str) -> dict[str, Any]:

@@ -65,7 +65,7 @@ from reviewer.protocol import (
 from reviewer.render.markdown import render_markdown
 from reviewer.review import APPROVE, REQUEST_CHANGES, Review
 from reviewer.rubric import KB_CONFIG, Rubric, load_rubric
-from reviewer.settings import GitHubSettings
+from reviewer.settings import GitHubSettings, Reviewer
 from reviewer.sources import SourceError, git
 
 REPO = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
@@ -491,6 +491,52 @@ def run(options: PrOptions, env: Mapping[str, str], log: Log, out: Log) -> PrOut
         return PrOutcome(EXIT_INCOMPLETE)
     rubric = with_options(rubric_at_base(options, opened.repo, opened.base), options, env)
     opened.trusted = trust_earlier(opened.me, opened.signing, rubric.github)
+    reviewers = applying(opened, rubric)
+    if len(reviewers) > 1:
+        log("reviewing as " + ", ".join(f"{r.name} ({r.key})" for r in reviewers))
+    outcomes = [review_as(opened, rubric if len(rubric.reviewers) == 1
+                          else rubric.for_reviewer(reviewer), options, env, log, out)
+                for reviewer in reviewers]
+    return combined(outcomes)
+
+
+def applying(opened: OpenPull, rubric: Rubric) -> list[Reviewer]:
+    """The reviewers whose `covers` the change falls in: the paths it touches, the domains
+    of the claims it changes, the head branch. With one reviewer, that one."""
+    if len(rubric.reviewers) == 1:
+        return list(rubric.reviewers)
+    start = git(opened.repo, "merge-base", opened.base, opened.head).decode().strip()
+    paths = sorted(changed_paths(opened.repo, start, opened.head))
+    domains = change_domains(opened.repo, opened.head, paths)
+    return [r for r in rubric.reviewers if r.applies(paths, domains, opened.pull.head_ref)]
+
+
+def change_domains(repo: Path, head: str, paths: list[str]) -> set[str]:
+    """The `domain` fields of the notes a change leaves at head (its claims' domains)."""
+    from reviewer.parse import parse_claim
+    from reviewer.sources import GitTreeSource
+
+    tree = GitTreeSource(repo, head)
+    notes = [p for p in paths if p.lower().endswith(".md") and tree.blob(p) is not None]
+    return {domain for _path, data in tree.stream(notes)
+            if (domain := parse_claim("x.md", data).field_text("domain"))}
+
+
+def combined(outcomes: list[PrOutcome]) -> PrOutcome:
+    """One outcome for the Action: no verdict if any reviewer gave none, else
+    REQUEST_CHANGES if any requested changes, else APPROVE."""
+    if len(outcomes) == 1:
+        return outcomes[0]
+    findings = max(o.findings for o in outcomes)
+    if any(o.code == EXIT_INCOMPLETE for o in outcomes):
+        return PrOutcome(EXIT_INCOMPLETE, "", findings)
+    worst = max(outcomes, key=lambda o: (o.verdict == REQUEST_CHANGES, o.code))
+    return PrOutcome(worst.code, worst.verdict, findings)
+
+
+def review_as(opened: OpenPull, rubric: Rubric, options: PrOptions, env: Mapping[str, str],
+              log: Log, out: Log) -> PrOutcome:
+    """Review and post as the rubric's reviewer (one of several, or the only one)."""
     key = rubric.reviewer_key
     earlier = _earlier_verdict(opened, key, options, env, log)
     if earlier is not None:

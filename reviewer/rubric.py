@@ -16,6 +16,7 @@ from reviewer.settings import (
     DocumentType,
     GitHubSettings,
     JudgeSettings,
+    Reviewer,
     ReviewerSettings,
     RubricError,
     VerdictSettings,
@@ -75,6 +76,7 @@ class Rubric:
         self._data = data
         self.origin = origin
         self.reviewer = ReviewerSettings.from_data(data["reviewer"], where)
+        self.reviewers = _reviewers(data, self.reviewer, where)
         self.verdict = VerdictSettings.from_data(data["verdict"], where)
         self.github = GitHubSettings.from_data(data["github"], where)
         self.judge = JudgeSettings.from_data(data["judge"], where, list(BY_ID))
@@ -171,12 +173,26 @@ class Rubric:
         text = json.dumps(self._data, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
+    def for_reviewer(self, reviewer: Reviewer) -> Rubric:
+        """The rubric as one of several reviewers applies it: its name and marker key, and
+        its judge's focus, model and domain context."""
+        judge: dict[str, Any] = {"focus": reviewer.focus,
+                                 "context_domains": list(reviewer.domains)
+                                 if reviewer.context else []}
+        if reviewer.model:
+            judge["model"] = reviewer.model
+        layer = {"reviewer": {"name": reviewer.name, "key": reviewer.key}, "judge": judge,
+                 "reviewers": []}
+        _validate(layer, self._data, f"reviewer {reviewer.key}", ())
+        return _finish(_merge(self._data, layer), [*self.origin, f"reviewer {reviewer.key}"])
+
     def with_overrides(self, *, reviewer_key: str | None = None, post_as: str | None = None,
                        model: str | None = None, judge_cache: bool | None = None) -> Rubric:
         """A new rubric with command-line overrides, validated like any rubric layer."""
         layer: dict[str, Any] = {}
         if reviewer_key is not None:
             layer["reviewer"] = {"key": reviewer_key}
+            layer["reviewers"] = []  # one key given: one reviewer
         if post_as is not None:
             layer["github"] = {"post_as": post_as}
         if model is not None:
@@ -195,6 +211,20 @@ class Rubric:
             raise RubricError(f"{origin}: 'extends' cannot be applied to a loaded rubric")
         _validate(layer, self._data, origin, ())
         return _finish(_merge(self._data, layer), [*self.origin, origin])
+
+
+def _reviewers(data: dict[str, Any], single: ReviewerSettings, where: str) -> list[Reviewer]:
+    declared = data.get("reviewers") or []
+    if not isinstance(declared, list):
+        raise RubricError(f"{where}: 'reviewers' must be a list of reviewers")
+    reviewers = [Reviewer.from_data(item, where, i) for i, item in enumerate(declared)]
+    keys = [r.key for r in reviewers]
+    if len(set(keys)) != len(keys):
+        raise RubricError(f"{where}: 'reviewers' gives a key twice ({', '.join(keys)})")
+    if reviewers and not any(r.covers_all for r in reviewers):
+        raise RubricError(f"{where}: 'reviewers' needs one reviewer without 'covers' (the "
+                          "evaluator every change gets), or some changes would have none")
+    return reviewers or [Reviewer(single.name, single.key)]
 
 
 def _options(module: Any, data: dict[str, Any]) -> dict[str, Any]:

@@ -27,7 +27,7 @@ MAX_BODY_CHARS = (2000, GITHUB_BODY_LIMIT - 1000)  # github.max_body_chars: leas
 PRICES = ("input", "output", "cache_read", "cache_write")
 JUDGE_NUMBERS = {"max_tokens": 1, "thinking_budget": 0, "concurrency": 1, "timeout": 0.001,
                  "retries": 0, "backoff": 0, "time_budget": 0.001, "max_claim_chars": 1,
-                 "max_claims": 1}
+                 "max_claims": 1, "context_chars": 0}
 JUDGE_CHOICES = {"thinking": ("off", "adaptive", "budget"),
                  "effort": (None, "low", "medium", "high", "xhigh", "max")}
 
@@ -73,6 +73,72 @@ class ReviewerSettings:
             raise RubricError(f"{where}: 'reviewer.key' {key!r} is not a valid reviewer key: "
                               f"use {KEY_RULE}, as the verdict marker requires")
         return cls(name=str(data["name"]), key=key)
+
+
+@dataclass(frozen=True)
+class Reviewer:
+    """One reviewer of the rubric's `reviewers:` list (or the single `reviewer:`)."""
+
+    name: str
+    key: str
+    required: bool = True
+    domains: tuple[str, ...] = ()
+    paths: tuple[str, ...] = ()
+    branches: tuple[str, ...] = ()
+    focus: str = ""
+    model: str | None = None
+    context: bool = False
+
+    @property
+    def covers_all(self) -> bool:
+        return not (self.domains or self.paths or self.branches)
+
+    def applies(self, paths: list[str], domains: set[str] | None, branch: str) -> bool:
+        """Whether a change touching `paths` (claims of `domains`; None: unknown) on
+        `branch` is this reviewer's to review."""
+        from reviewer.globs import matches
+
+        if self.covers_all:
+            return True
+        return (any(branch.startswith(prefix) for prefix in self.branches)
+                or any(matches(path, self.paths) for path in paths)
+                or bool(domains and set(self.domains) & domains))
+
+    @classmethod
+    def from_data(cls, item: Any, where: str, index: int) -> Reviewer:
+        at = f"reviewers[{index}]"
+        if not isinstance(item, dict):
+            raise _fail(where, at, "a mapping (name, key, required, covers, focus, model)",
+                        item)
+        unknown = set(item) - {"name", "key", "required", "covers", "focus", "model",
+                               "context"}
+        if unknown:
+            raise RubricError(f"{where}: unknown key '{at}.{sorted(unknown)[0]}' (known here: "
+                              "context, covers, focus, key, model, name, required)")
+        key = item.get("key")
+        if not valid_key(key):
+            raise RubricError(f"{where}: '{at}.key' {key!r} is not a valid reviewer key: use "
+                              f"{KEY_RULE}, as the verdict marker requires")
+        covers = item.get("covers") or {}
+        if not isinstance(covers, dict) or set(covers) - {"domains", "paths", "branches"}:
+            raise _fail(where, f"{at}.covers", "a mapping of domains, paths and branches",
+                        covers)
+        lists = {}
+        for part in ("domains", "paths", "branches"):
+            value = covers.get(part) or []
+            if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+                raise _fail(where, f"{at}.covers.{part}", "a list of strings", value)
+            lists[part] = tuple(value)
+        for name, kind in (("name", str), ("focus", str), ("required", bool),
+                           ("context", bool)):
+            if name in item and not isinstance(item[name], kind):
+                raise _fail(where, f"{at}.{name}", kind.__name__, item[name])
+        model = item.get("model")
+        if model is not None and (not isinstance(model, str) or not model.strip()):
+            raise _fail(where, f"{at}.model", "a model name or null", model)
+        return cls(name=str(item.get("name") or key), key=key,
+                   required=item.get("required", True), focus=item.get("focus", ""),
+                   model=model, context=item.get("context", False), **lists)
 
 
 @dataclass(frozen=True)
@@ -186,6 +252,9 @@ class JudgeSettings:
     max_claims: int
     cache: bool
     cache_dir: str
+    focus: str
+    context_domains: tuple[str, ...]
+    context_chars: int
     severity: dict[str, str]
     confirmed_duplicate: str
     criteria: dict[str, str]
@@ -225,7 +294,10 @@ class JudgeSettings:
                     or not all(_is_number(v) for v in price.values()):
                 raise RubricError(f"{where}: 'judge.pricing.{model}' must map "
                                   f"{', '.join(PRICES)} to numbers")
+        if not isinstance(data["focus"], str):
+            raise _fail(where, "judge.focus", "text", data["focus"])
         values = {name: data[name] for name in cls.__dataclass_fields__}
         values.update(severity=severity, criteria=dict(data["criteria"]),
+                      context_domains=tuple(data["context_domains"] or ()),
                       pricing={m: dict(p) for m, p in data["pricing"].items()})
         return cls(**values)
