@@ -29,7 +29,7 @@ from typing import Any
 from reviewer import __version__
 from reviewer.claim import Claim, comparable, deslugify, normalize_name
 
-FORMAT = 2
+FORMAT = 3
 CHUNK = 900  # keys per query: SQLite's variable limit is 999 on older builds
 _BLOCK = re.compile(r"(?m)\s\^([A-Za-z0-9-]{1,64})[ \t]*$")
 
@@ -82,6 +82,10 @@ class NoteInfo:
         return [tuple(link) for link in self.extra.get("l", [])]
 
     @property
+    def depends_on(self) -> list[str]:
+        return list(self.extra.get("dep", []))
+
+    @property
     def title_key(self) -> str:
         return comparable(self.title)
 
@@ -100,7 +104,10 @@ def extra_of(claim: Claim) -> dict[str, Any]:
     return {"p": claim.first_paragraph(),
             "hd": sorted({normalize_name(h) for h in claim.sections()}),
             "b": sorted(set(_BLOCK.findall(claim.text))),
-            "l": [[link.target, link.line, link.raw] for link in claim.links]}
+            "l": [[link.target, link.line, link.raw] for link in claim.links],
+            "dep": [str(v) for v in claim.fm.get("depends_on") or []
+                    if isinstance(v, str)][:200] if isinstance(claim.fm.get("depends_on"),
+                                                               list) else []}
 
 
 def content_key(data: bytes) -> str:

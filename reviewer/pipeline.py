@@ -29,6 +29,7 @@ def build_review(change: Change, no_llm: bool = False,
     told how far the judge has got (judge.Progress), for a progress line."""
     from reviewer import suppress
     from reviewer.compare import BaseReview, classify, review_base
+    from reviewer.dependents import dependents_of
     from reviewer.engine import leveled, run_checks
     from reviewer.judge import judge_claims
 
@@ -49,10 +50,11 @@ def build_review(change: Change, no_llm: bool = False,
         report.findings.sort(key=Finding.sort_key)
     stale = change.baseline.apply(reports, changed=change.compared) \
         if change.baseline is not None else []
+    impact = dependents_of(change) if change.compared else []
     return Review(files=reports, verdict=decide(counted(reports, rubric), rubric.fail_on),
                   rubric=rubric, stats=change.stats(), judge=judged.summary,
                   notes=list(judged.notes), incomplete=judged.incomplete,
-                  stale_baseline=stale)
+                  stale_baseline=stale, impact=impact)
 
 
 def counted(reports: list[FileReport], rubric: Rubric) -> list[Finding]:

@@ -638,6 +638,7 @@ def compose(opened: OpenPull, rubric: Rubric, options: PrOptions,
     if path in changed_paths(opened.repo, merge_base, opened.head):
         result.notes.append(f"This pull request changes {path}; it was reviewed with the "
                             "base branch's rubric, as every pull request is.")
+        result.rubric_impact = _rubric_impact(opened, path)
     added = changed_lines(opened.repo, merge_base, opened.head)
     comments = review_comments(result, change.ctx, added, settings.inline_comments,
                                settings.suggestions)
@@ -646,6 +647,20 @@ def compose(opened: OpenPull, rubric: Rubric, options: PrOptions,
     body = render_markdown(result, max_chars=settings.max_body_chars, metadata=meta,
                            signing_key=opened.signing)
     return result, comments, body, review_event(result, settings)
+
+
+def _rubric_impact(opened: OpenPull, path: str) -> str | None:
+    """What the pull request's rubric change would do to the whole base: the table a
+    reviewer needs before a person merges it. Best effort: a rubric that does not load
+    at head is already in the review, unreviewed."""
+    from reviewer.impact import impact_of_change, impact_table
+    from reviewer.rubric import RubricError
+
+    try:
+        impact = impact_of_change(opened.repo, opened.base, opened.head, path)
+    except (RubricError, SourceError) as exc:
+        return f"The rubric at the head does not load ({exc}); no impact measured."
+    return impact_table(impact, markdown=True) if impact is not None else None
 
 
 def _post(opened: OpenPull, posting: Posting, result: Review, body: str, event: str,

@@ -75,6 +75,8 @@ class Review:
     notes: list[str] = field(default_factory=list)  # plain statements for the review body
     incomplete: str | None = None  # why no verdict may be given (e.g. a required judge failed)
     stale_baseline: list[dict[str, Any]] = field(default_factory=list)  # entries now unmatched
+    impact: list[Any] = field(default_factory=list)  # dependents.Impact: what to re-examine
+    rubric_impact: str | None = None  # markdown: what a rubric change does to the base
 
     @property
     def findings(self) -> list[Finding]:

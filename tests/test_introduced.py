@@ -290,3 +290,57 @@ def test_pr_lists_existing_findings_collapsed_and_never_comments_on_them(tmp_pat
     finally:
         fake.stop()
         mp.undo()
+
+
+@pytest.mark.parametrize("how, why", [
+    ("confidence", "its confidence falls from likely to speculative"),
+    ("title", "its title changes from"),
+    ("delete", "this change deletes it"),
+])
+def test_what_relies_on_a_weakened_claim_is_listed_to_re_examine(repo, how, why):
+    write_tree(repo, {"beliefs/Transit priority pays.md":
+                      "---\ntype: belief\ndepends_on: [\"" + OLD + "\"]\n---\nA belief.\n"})
+    commit_all(repo, "a belief")
+    git(repo, "branch", "-f", "main")
+    if how == "confidence":
+        edit(repo, OLD, "confidence: likely", "confidence: speculative")
+    elif how == "title":
+        edit(repo, OLD, f"# {OLD}", "# Bus lanes shorten trips on congested arterials")
+    else:
+        git(repo, "rm", "-q", f"{T}{OLD}.md")
+    commit_all(repo)
+    code, report = run(repo)
+    [impact] = report["impact"]
+    assert impact["path"] == f"{T}{OLD}.md" and impact["why"].startswith(why)
+    # KEEP links to it; the belief lists it in depends_on
+    assert impact["dependents"] == ["beliefs/Transit priority pays.md", f"{T}{KEEP}.md"]
+
+
+def test_an_unweakened_change_lists_nothing_to_re_examine(repo):
+    edit(repo, OLD, "confidence: likely", "confidence: proven")
+    commit_all(repo)
+    assert run(repo)[1]["impact"] == []
+
+
+def test_pr_shows_what_a_rubric_change_would_do_to_the_base(tmp_path):
+    from test_github import RUBRIC, isolate, kb_repo, open_pull, run_pr, start_fake
+
+    mp = pytest.MonkeyPatch()
+    isolate(mp)
+    fake = start_fake()
+    try:
+        old_text = claim(OLD, body=OLD_BODY)
+        repo, base, head = kb_repo(tmp_path / "kb", {
+            ".claim-review.yaml": RUBRIC + "checks:\n  wiki_links:\n    severity: "
+                                           "{broken-link: warning}\n"},
+            base_extra={f"{T}{OLD}.md": old_text})
+        open_pull(fake, repo, base, head)
+        result = run_pr(fake, repo)
+        assert result.exit_code == 1  # the rubric change itself is a person's to review
+        body = fake.pulls[1].reviews[0]["body"]
+        assert "What this change to the rubric does to the whole knowledge base" in body
+        table = body.split("What this change to the rubric does", 1)[1]
+        assert "wiki\\_links.broken-link" in table or "wiki_links.broken-link" in table
+    finally:
+        fake.stop()
+        mp.undo()

@@ -32,6 +32,7 @@ def review_dict(review: Review, display: Display | None = None) -> dict[str, Any
         "judge": review.judge.to_dict() if review.judge is not None else None,
         "notes": review.notes,
         "stale_baseline": review.stale_baseline,
+        "impact": [item.to_dict() for item in review.impact],
         "display": {"min_severity": display.min_severity,
                     "hidden": display.hidden(review.findings)},
     }

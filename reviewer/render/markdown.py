@@ -104,6 +104,16 @@ def _before_the_change(review: Review, shows: Callable[[Finding], bool]) -> list
         out += _details(f"Suppressed by comments in the notes: {len(suppressed)}",
                         [f"- {code(f.path)} " + finding_text(f) + " Reason: "
                          + inline(f.extras.get("suppressed_by", "")) for f in suppressed])
+    if review.rubric_impact:
+        out += _details("What this change to the rubric does to the whole knowledge base",
+                        [review.rubric_impact])
+    if review.impact:
+        out += ["**To re-examine: notes that rely on what this change weakens**", ""]
+        for item in review.impact:
+            shown = ", ".join(code(p) for p in item.dependents[:10])
+            more = f" and {len(item.dependents) - 10} more" if len(item.dependents) > 10 else ""
+            out.append(f"- {code(item.path)}: {inline(item.why)}; relied on by {shown}{more}")
+        out.append("")
     if review.stale_baseline:
         stale = len(review.stale_baseline)
         out += [f"_{count(stale, 'baseline entry')} no longer "

@@ -78,6 +78,9 @@ def _fixed_and_stale(review: Review) -> list[str]:
     for report in review.files:
         lines += [f"fixed: {clean(report.path)}:{f.line}: {f.rule} {clean(f.message)}"
                   for f in report.fixed]
+    for item in review.impact:
+        lines.append(f"re-examine: {clean(item.path)}: {clean(item.why)}; relied on by "
+                     + ", ".join(clean(p) for p in item.dependents))
     if review.stale_baseline:
         stale = len(review.stale_baseline)
         lines.append(f"{count(stale, 'baseline entry')} no longer "

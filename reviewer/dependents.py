@@ -1,0 +1,78 @@
+"""What must be re-examined: the notes that rely on a claim a change weakens.
+
+A change that lowers a claim's confidence, retitles it or deletes it leaves the notes
+that link to it, or list it in `depends_on` (beliefs, positions, other claims), resting
+on something weaker or gone. The review lists them, so that a person or an agent can
+re-examine each; they are not findings and do not change the verdict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from reviewer.claim import normalize_name
+
+if TYPE_CHECKING:
+    from reviewer.change import Change
+
+MAX_LISTED = 50  # dependents listed per weakened claim
+
+
+@dataclass
+class Impact:
+    path: str
+    why: str
+    dependents: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "why": self.why, "dependents": self.dependents}
+
+
+def weakened(change: Change) -> list[tuple[str, str, list[str]]]:
+    """(path, why, names it is known by) for each claim the change weakens."""
+    ctx = change.ctx
+    levels = [str(level) for level in ctx.rubric.schema.get("confidence") or []]
+    found = []
+    for claim in ctx.claims:
+        before = change.base_versions.get(claim.path)
+        if before is None:
+            continue
+        was, now = before.fm.get("confidence"), claim.fm.get("confidence")
+        names = [before.stem, before.title]
+        if was in levels and now in levels and levels.index(now) > levels.index(was):
+            found.append((claim.path, f"its confidence falls from {was} to {now}", names))
+        elif normalize_name(before.title) != normalize_name(claim.title):
+            found.append((claim.path, f"its title changes from '{before.title}'", names))
+    if change.scope is not None:
+        for path, _status in change.scope.deleted_claims:
+            stem = path.rsplit("/", 1)[-1][:-3]
+            title = ctx.base.info(path).title if path in ctx.base else stem
+            found.append((path, "this change deletes it", [stem, title]))
+    return found
+
+
+def dependents_of(change: Change) -> list[Impact]:
+    """The notes of the head tree that link to, or depend on, each weakened claim."""
+    found = weakened(change)
+    if not found:
+        return []
+    kb = change.ctx.kb
+    kb.load(kb.notes)
+    changed = change.ctx.change_paths
+    impacts = []
+    for path, why, names in found:
+        wanted = {normalize_name(n) for n in names if n}
+        hits = [note for note in kb.notes if note != path and note not in changed
+                and _relies(kb.info(note), wanted)]
+        impacts.append(Impact(path, why, sorted(hits)[:MAX_LISTED]))
+    return [i for i in impacts if i.dependents]
+
+
+def _relies(info, wanted: set[str]) -> bool:
+    targets = [t for t, _line, _raw in info.links] + info.depends_on
+    for target in targets:
+        name = target.strip().strip("[]").split("|")[0].split("#")[0]
+        if normalize_name(name.rsplit("/", 1)[-1].removesuffix(".md")) in wanted:
+            return True
+    return False
