@@ -9,7 +9,7 @@ REQUEST_CHANGES into APPROVE.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from reviewer.findings import NEW, Finding
@@ -17,22 +17,31 @@ from reviewer.review import REQUEST_CHANGES, FileReport, Review, decide
 
 if TYPE_CHECKING:
     from reviewer.change import Change
+    from reviewer.engine import Progress
+    from reviewer.judge import JudgeResult
+    from reviewer.kb import ReviewContext
     from reviewer.rubric import Rubric
+
+    # another way to judge the deterministic reports (the audit's Message Batches judge)
+    Judge = Callable[[list[FileReport], ReviewContext], JudgeResult]
 
 EXIT_APPROVE, EXIT_CHANGES, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 
 
-def build_review(change: Change, no_llm: bool = False) -> Review:
+def build_review(change: Change, no_llm: bool = False, judge: Judge | None = None,
+                 progress: Progress | None = None) -> Review:
     """Deterministic checks, then the judge, then what the change introduces (against
-    the base versions, suppressions and the baseline), then the verdict."""
+    the base versions, suppressions and the baseline), then the verdict. `judge`
+    replaces the Messages API judge; it adds findings the same way."""
     from reviewer import suppress
     from reviewer.compare import BaseReview, classify, review_base
     from reviewer.engine import leveled, run_checks
     from reviewer.judge import judge_claims
 
     ctx, rubric = change.ctx, change.ctx.rubric
-    reports = run_checks(ctx)
-    judged = judge_claims(reports, ctx, no_llm=no_llm)
+    reports = run_checks(ctx, progress)
+    judged = judge(reports, ctx) if judge is not None else \
+        judge_claims(reports, ctx, no_llm=no_llm)
     by_path = {report.path: report for report in reports}
     scope = change.scope.findings() if change.scope is not None else []
     for finding in [*judged.findings, *scope]:
