@@ -441,14 +441,17 @@ def write_report(report: dict[str, Any], folder: Path) -> tuple[Path, Path]:
 
 
 def summary_lines(report: dict[str, Any], paths: tuple[Path, Path]) -> list[str]:
+    """What the terminal shows: the headline, the worst file, where the reports are."""
     from reviewer.render.audit import headline
+    from reviewer.render.parts import count
+    from reviewer.render.text import clean
 
     lines = [headline(report, markup=False)]
     if report["worst_files"]:
         worst = report["worst_files"][0]
-        lines.append(f"worst file: {worst['path']} ({worst['error']} errors, "
-                     f"{worst['warning']} warnings)")
+        lines.append(f"worst file: {clean(worst['path'])} ({count(worst['error'], 'error')}, "
+                     f"{count(worst['warning'], 'warning')})")
     if report["incomplete"]:
-        lines.append(f"incomplete: {report['incomplete']}")
+        lines.append(f"incomplete: {clean(report['incomplete'])}")
     lines.append(f"wrote {paths[1]} and {paths[0]}")
     return lines

@@ -102,11 +102,16 @@ def test_report_counts_rules_severities_and_worst_files(base, tmp_path):
     assert data["judge"]["ran"] is False and data["judge"]["mode"] == "off"
     assert data["judge"]["reason"] == audit_module.NOT_ASKED
     markdown = (out / "claim-review-audit.md").read_text(encoding="utf-8")
-    assert markdown.startswith("# claim-review audit\n\n**6** claims reviewed (1 other notes)")
+    assert markdown.startswith("# claim-review audit\n\n**6** claims reviewed (1 other note), "
+                               f"**{summary['findings']}** findings in ")
     assert "| `specificity.label-title` | 1 | 0 | 0 | 1 |" in markdown
     assert f"| `{UT}{LABEL}.md` | 1 | 0 |" in markdown
     assert "## Trend" not in markdown
-    assert result.stdout.splitlines()[0].startswith("6 claims reviewed (1 other notes)")
+    assert summary["by_severity"] == {"error": 3, "warning": 1, "info": 2}
+    assert result.stdout.splitlines()[0] == (
+        f"6 claims reviewed (1 other note), 6 findings in {summary['files_with_findings']} "
+        "files: 3 errors, 1 warning, 2 info")
+    assert result.stdout.splitlines()[1].startswith("worst file: ")
     assert result.stdout.splitlines()[-1] == (f"wrote {out / 'claim-review-audit.md'} and "
                                               f"{out / 'claim-review-audit.json'}")
 

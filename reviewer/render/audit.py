@@ -16,11 +16,16 @@ PLURAL = {"error": "errors", "warning": "warnings", "info": "info"}
 
 def headline(report: dict[str, Any], markup: bool = True) -> str:
     summary, by = report["summary"], report["summary"]["by_severity"]
-    number = (lambda n: f"**{n:,}**") if markup else (lambda n: f"{n:,}")
-    return (f"{number(summary['claims'])} claims reviewed ({summary['skipped']:,} other "
-            f"notes), {number(summary['findings'])} findings in "
-            f"{summary['files_with_findings']:,} files: {by['error']:,} errors, "
-            f"{by['warning']:,} warnings, {by['info']:,} info")
+
+    def many(n: int, noun: str, bold: bool = False) -> str:
+        number = f"**{n:,}**" if bold and markup else f"{n:,}"
+        return f"{number} {noun if n == 1 or noun == 'info' else noun + 's'}"
+
+    return (f"{many(summary['claims'], 'claim', True)} reviewed "
+            f"({many(summary['skipped'], 'other note')}), "
+            f"{many(summary['findings'], 'finding', True)} in "
+            f"{many(summary['files_with_findings'], 'file')}: {many(by['error'], 'error')}, "
+            f"{many(by['warning'], 'warning')}, {many(by['info'], 'info')}")
 
 
 def render_audit(report: dict[str, Any]) -> str:
