@@ -76,7 +76,7 @@ def _worst(report: dict[str, Any]) -> list[str]:
         return ["No file has an error or a warning."]
     lines = [f"The {count(len(worst), 'file')} with the most errors, then warnings:", "",
              "| file | errors | warnings | info |", "|---|--:|--:|--:|"]
-    lines += [f"| {code(f['path'])} | {f['error']} | {f['warning']} | {f['info']} |"
+    lines += [f"| {code(f['path'], 1000)} | {f['error']} | {f['warning']} | {f['info']} |"
               for f in worst]
     return lines
 
@@ -138,7 +138,7 @@ def _listed(title: str, items: list[tuple[str, str]]) -> list[str]:
     if not items:
         return []
     lines = ["", f"{title}: {len(items)}.", ""]
-    lines += [f"- {code(path)}: {inline(why, 300)}" for path, why in items[:LISTED]]
+    lines += [f"- {code(path, 1000)}: {inline(why, 300)}" for path, why in items[:LISTED]]
     if len(items) > LISTED:
         lines.append(f"- and {len(items) - LISTED} more (the JSON report lists them all)")
     return lines
