@@ -419,7 +419,7 @@ def _finish(change, no_llm: bool, out: Output, notes: list[str] | None = None) -
     from reviewer.render import Display, render
 
     progress = None if out.quiet else progress_line(sys.stderr)
-    result = build_review(change, no_llm, progress=progress)
+    result = build_review(change, no_llm, judge_progress=progress)
     result.notes.extend(notes or [])
     color = out.fmt == "text" and use_color(out.color, sys.stdout if out.file is None
                                             else None)
@@ -899,3 +899,88 @@ def rubric_impact(against: str, kb_dir: Path | None, rubric: Path | None, exampl
     else:
         click.echo(impact_table(impact, markdown=fmt == "markdown", examples=examples),
                    nl=False)
+
+
+# -- the whole base: audit -----------------------------------------------------------
+@main.command()
+@click.argument("reports", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--kb", "kb_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Root of the knowledge base (default: found as for check).")
+@click.option("--rubric", type=click.Path(dir_okay=False, path_type=Path),
+              help="Rubric file (default: .claim-review.yaml at the KB root).")
+@click.option("--output-dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("claim-review-audit"), show_default=True,
+              help="Where the reports (claim-review-audit.md, .json) and a batch's state go.")
+@click.option("--compare", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              metavar="PREVIOUS.json", help="An earlier audit's JSON report: the trend per rule.")
+@click.option("--shard", metavar="I/N",
+              help="Audit shard I of N (a stable hash of each path): for a CI matrix.")
+@click.option("--merge", is_flag=True,
+              help="Merge the shard JSON REPORTS given as arguments into one report.")
+@click.option("--judge", "realtime", is_flag=True,
+              help="Run the LLM judge through the Messages API, as check does.")
+@click.option("--batch", is_flag=True,
+              help="Run the LLM judge through the Message Batches API (half the price).")
+@click.option("--dry-run", is_flag=True, help="--batch: print the estimate and send nothing.")
+@click.option("--max-requests", type=click.IntRange(min=0), metavar="N",
+              help="--batch: send at most N requests (default: the rubric's judge.max_claims).")
+@click.option("--max-cost", type=click.FloatRange(min=0), metavar="USD",
+              help="--batch: send only what the estimate keeps under USD.")
+@click.option("--poll-interval", type=click.FloatRange(min=0, min_open=True), default=15.0,
+              show_default=True, metavar="SECONDS",
+              help="--batch: the first wait between polls; each wait grows by half.")
+@click.option("--model", metavar="MODEL", help="Anthropic model for the LLM judge.")
+@click.option("--cache-dir", metavar="DIR", default=None,
+              help="Folder of the persistent index of the knowledge base (as for check).")
+@_fail_on_config
+def audit(reports: tuple[Path, ...], kb_dir: Path | None, rubric: Path | None,
+          output_dir: Path, compare: Path | None, shard: str | None, merge: bool,
+          realtime: bool, batch: bool, dry_run: bool, max_requests: int | None,
+          max_cost: float | None, poll_interval: float, model: str | None,
+          cache_dir: str | None) -> None:
+    """Audit the whole knowledge base: counts per rule and severity, the worst files, and
+    the trend against an earlier report, as markdown and JSON in --output-dir.
+
+    Deterministic unless --judge or --batch. `audit --merge REPORT.json ...` merges the
+    reports of shards. Exit 0 when the report is written, 2 on a usage or configuration
+    error, 3 when the report is incomplete (missing shards, a required judge that could
+    not finish)."""
+    from reviewer import audit as audit_module
+    from reviewer.batch import BatchError
+
+    _audit_usage(reports, merge, realtime, batch, dry_run, max_requests, max_cost)
+    try:
+        if merge:
+            if kb_dir or rubric or shard or realtime or batch or model:
+                raise UsageFailure("--merge takes only REPORTS, --output-dir and --compare")
+            code = audit_module.run_merge(list(reports), output_dir, compare, click.echo)
+        else:
+            root, _files = _root_and_files(kb_dir, ())
+            loaded = _rubric(rubric, root, model)
+            options = audit_module.AuditOptions(
+                root=root, rubric=loaded, output_dir=output_dir,
+                shard=audit_module.Shard.parse(shard) if shard else None,
+                judge="batch" if batch else "realtime" if realtime else "off",
+                compare=compare, index=_index(cache_dir, loaded), dry_run=dry_run,
+                max_requests=max_requests, max_cost=max_cost, poll_interval=poll_interval)
+            progress = audit_module.progress_for(sys.stderr)
+            code = audit_module.run_audit(options, click.echo, progress)
+    except (audit_module.AuditError, BatchError) as exc:
+        raise UsageFailure(str(exc)) from exc
+    except KeyboardInterrupt:
+        _log("interrupted; a batch already sent is recorded in "
+             f"{output_dir / audit_module.STATE_NAME}: the same command resumes it")
+        sys.exit(130)
+    sys.exit(code)
+
+
+def _audit_usage(reports: tuple[Path, ...], merge: bool, realtime: bool, batch: bool,
+                 dry_run: bool, max_requests: int | None, max_cost: float | None) -> None:
+    if reports and not merge:
+        raise UsageFailure("report files are arguments of --merge only")
+    if merge and not reports:
+        raise UsageFailure("--merge needs the shard reports to merge (REPORT.json ...)")
+    if realtime and batch:
+        raise UsageFailure("--judge and --batch exclude each other")
+    if not batch and (dry_run or max_requests is not None or max_cost is not None):
+        raise UsageFailure("--dry-run, --max-requests and --max-cost go with --batch")

@@ -7,6 +7,7 @@ verdict is decided later, once, by `pipeline`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from reviewer.checks import BY_ID, CHECKS
@@ -16,22 +17,30 @@ from reviewer.kb import ReviewContext
 from reviewer.review import FileReport
 from reviewer.rubric import Rubric
 
+Progress = Callable[[str, int, int], None]  # (stage, done, total), for long whole-base runs
 
-def run_checks(ctx: ReviewContext) -> list[FileReport]:
+
+def run_checks(ctx: ReviewContext, progress: Progress | None = None) -> list[FileReport]:
     rubric = ctx.rubric
     enabled = [m for m in CHECKS if rubric.check_enabled(m.ID)]
     options = {m.ID: rubric.options(m.ID) for m in enabled}
-    for module in enabled:
-        if hasattr(module, "prepare"):
-            ctx.state[module.ID] = module.prepare(ctx, options[module.ID])
+    tell = progress or (lambda stage, done, total: None)
+    preparing = [m for m in enabled if hasattr(m, "prepare")]
+    for done, module in enumerate(preparing):
+        tell("prepare", done, len(preparing))
+        ctx.state[module.ID] = module.prepare(ctx, options[module.ID])
+    tell("prepare", len(preparing), len(preparing))
     reports = {}
-    for claim in sorted([*ctx.claims, *ctx.notes], key=lambda c: c.path):
+    claims = sorted([*ctx.claims, *ctx.notes], key=lambda c: c.path)
+    for done, claim in enumerate(claims):
+        tell("checks", done, len(claims))
         # parse problems count even when a rubric disables the schema check: a file that
         # cannot be read must never pass for want of a check to say so
         found = list(claim.problems)
         for module in _applying(enabled, claim, rubric) if not claim.unreadable else []:
             found.extend(_run(module, claim, ctx, options[module.ID]))
         reports[claim.path] = FileReport(claim.path, found, claim)
+    tell("checks", len(claims), len(claims))
     for module in enabled:
         if hasattr(module, "validate_change"):
             for finding in _run_change(module, ctx, options[module.ID]):

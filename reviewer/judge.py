@@ -657,6 +657,15 @@ class Run:
             self.usage[name] += int(getattr(usage, name, 0) or 0)
 
 
+def batch_client(key: str, settings: JudgeSettings) -> Any:
+    """A client for the Message Batches API (reviewer.batch), without the SDK's retries:
+    the caller decides what may be sent again, never a batch that may already exist."""
+    import anthropic
+
+    return anthropic.Anthropic(api_key=key, base_url=os.environ.get("ANTHROPIC_BASE_URL") or None,
+                               max_retries=0, timeout=settings.timeout)
+
+
 def _raw(message: Any) -> Any:
     text = "".join(getattr(b, "text", "") for b in message.content
                    if getattr(b, "type", "") == "text")

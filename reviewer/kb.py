@@ -313,6 +313,9 @@ class ReviewContext:
     rubric: Rubric
     today: date
     removed: list[str] = field(default_factory=list)  # notes the change deletes or renames away
+    # a shard of a whole-base audit: the claims other shards review. Duplicates are searched
+    # among them as if they were under review here, so the shards add up to the whole run
+    peers: list[str] = field(default_factory=list)
     state: dict[str, Any] = field(default_factory=dict)  # per-check precomputed data
     notes: list[Claim] = field(default_factory=list)  # notes of other declared types reviewed
 

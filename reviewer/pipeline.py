@@ -17,16 +17,24 @@ from reviewer.review import REQUEST_CHANGES, FileReport, Review, decide
 
 if TYPE_CHECKING:
     from reviewer.change import Change
+    from reviewer.engine import Progress
+    from reviewer.judge import JudgeResult
+    from reviewer.kb import ReviewContext
     from reviewer.rubric import Rubric
+
+    # another way to judge the deterministic reports (the audit's Message Batches judge)
+    Judge = Callable[[list[FileReport], ReviewContext], JudgeResult]
 
 EXIT_APPROVE, EXIT_CHANGES, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 
 
-def build_review(change: Change, no_llm: bool = False,
-                 progress: Callable[[Any], None] | None = None) -> Review:
+def build_review(change: Change, no_llm: bool = False, judge: Judge | None = None,
+                 progress: Progress | None = None,
+                 judge_progress: Callable[[Any], None] | None = None) -> Review:
     """Deterministic checks, then the judge, then what the change introduces (against
-    the base versions, suppressions and the baseline), then the verdict. `progress` is
-    told how far the judge has got (judge.Progress), for a progress line."""
+    the base versions, suppressions and the baseline), then the verdict. `judge`
+    replaces the Messages API judge (the audit's batches); it adds findings the same
+    way. `progress` is told how far the checks have got, `judge_progress` the judge."""
     from reviewer import suppress
     from reviewer.compare import BaseReview, classify, review_base
     from reviewer.dependents import dependents_of
@@ -34,8 +42,9 @@ def build_review(change: Change, no_llm: bool = False,
     from reviewer.judge import judge_claims
 
     ctx, rubric = change.ctx, change.ctx.rubric
-    reports = run_checks(ctx)
-    judged = judge_claims(reports, ctx, no_llm=no_llm, progress=progress)
+    reports = run_checks(ctx, progress)
+    judged = judge(reports, ctx) if judge is not None else \
+        judge_claims(reports, ctx, no_llm=no_llm, progress=judge_progress)
     by_path = {report.path: report for report in reports}
     scope = change.scope.findings() if change.scope is not None else []
     for finding in [*judged.findings, *scope]:

@@ -122,8 +122,17 @@ def test_permissions_are_declared_and_least_privilege():
     assert "${{ secrets." not in text
 
 
+def review_examples() -> list[Path]:
+    """The example workflows that review pull requests (the audit runs on a schedule)."""
+    events = {"pull_request", "pull_request_target", "workflow_run"}
+    return [p for p in KB_EXAMPLES if events & set(load(p)["on"])]
+
+
 def test_review_workflows_have_a_concurrency_group_per_pull_request():
-    for path in KB_EXAMPLES:
+    assert {p.name for p in review_examples()} == {
+        "claim-review-collect.yml", "claim-review.yml", "claim-review-pull-request.yml",
+        "claim-review-pull-request-target.yml"}
+    for path in review_examples():
         data = load(path)
         groups = [data.get("concurrency", {}).get("group", "")]
         groups += [j.get("concurrency", {}).get("group", "") for j in data["jobs"].values()]
@@ -145,6 +154,39 @@ def test_the_two_step_workflows_fit_together():
         if "download-artifact" in step.get("uses", ""):
             assert step["with"]["run-id"] == "${{ github.event.workflow_run.id }}"
     assert review["jobs"]["identify"]["if"].count("workflow_run.conclusion == 'success'") == 1
+
+
+def test_the_audit_workflow_shards_on_a_schedule_and_merges():
+    from reviewer.cli import audit as audit_command
+
+    path = ROOT / "examples" / "workflows" / "claim-review-audit.yml"
+    data = load(path)
+    assert set(data["on"]) == {"schedule", "workflow_dispatch"} and data["on"]["schedule"]
+    assert data["permissions"] == {} and data["concurrency"]["cancel-in-progress"] is False
+    audit, merge = data["jobs"]["audit"], data["jobs"]["merge"]
+    shards = audit["strategy"]["matrix"]["shard"]
+    assert shards == list(range(1, len(shards) + 1)) and audit["strategy"]["fail-fast"] is False
+    assert merge["needs"] == "audit" and "cancelled()" in merge["if"]
+    for job in (audit, merge):
+        assert job["permissions"] == {"contents": "read"}
+    run = next(s for s in audit["steps"] if "--shard" in s.get("run", ""))
+    assert '--shard "$SHARD/$SHARDS"' in run["run"]
+    assert run["env"]["SHARD"] == "${{ matrix.shard }}"
+    assert run["env"]["SHARDS"] == "${{ strategy.job-total }}"
+    # the key reaches only the audit step, and only when the judge is asked for
+    text = path.read_text(encoding="utf-8")
+    assert text.count("secrets.") == 1
+    assert run["env"]["ANTHROPIC_API_KEY"].startswith("${{ inputs.judge && secrets.")
+    uploads = [s["with"]["name"] for s in audit["steps"] if "upload-artifact" in s.get("uses", "")]
+    download = next(s for s in merge["steps"] if "download-artifact" in s.get("uses", ""))
+    assert uploads == ["claim-review-audit-shard-${{ matrix.shard }}"]
+    assert download["with"]["pattern"] == "claim-review-audit-shard-*"
+    merging = next(s for s in merge["steps"] if "--merge" in s.get("run", ""))
+    assert '"$SHARDS_DIR"/*/claim-review-audit.json' in merging["run"]
+    scripts = run["run"] + merging["run"]
+    flags = set(re.findall(r"(--[a-z][a-z-]+)", scripts))
+    known = {opt for p in audit_command.params for opt in p.opts}
+    assert flags and flags <= known
 
 
 def pip_commands(script: str) -> list[str]:

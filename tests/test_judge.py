@@ -530,7 +530,7 @@ def test_progress_is_told_after_each_claim_answered(jkb, fake):
 
     def run():
         change = from_paths(jkb, paths, load_rubric(None, jkb))
-        return build_review(change, progress=told.append)
+        return build_review(change, judge_progress=told.append)
 
     result = run()
     assert [(p.done, p.total) for p in told] == [(1, 2), (2, 2)]

@@ -50,6 +50,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from difflib import SequenceMatcher
+from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz, process
 
@@ -57,6 +58,9 @@ from reviewer.claim import Claim, comparable, normalize_name
 from reviewer.findings import ERROR, WARNING, Finding, make
 from reviewer.kb import ReviewContext
 from reviewer.nearby import Nearby
+
+if TYPE_CHECKING:
+    from reviewer.index import NoteInfo
 
 ID = "duplication"
 TITLE = "Duplicate/redundancy"
@@ -100,17 +104,31 @@ _ALIGN_LIMIT = 10_000  # word pairs aligned for a difference; titles are tens of
 
 
 def prepare(ctx: ReviewContext, options: dict) -> dict[str, list]:
-    """Score each claim under review against existing claims and earlier claims of the change."""
-    exclude = ctx.change_paths | set(ctx.removed)
+    """Score each claim under review against existing claims and earlier claims of the
+    change (in an audit shard, earlier claims of the whole base: its peers count too)."""
+    exclude = ctx.change_paths | set(ctx.removed) | set(ctx.peers)
     existing = ctx.base.title_entries(exclude)
-    pool = Pool(existing, ctx.claims)
+    own = {claim.path: claim for claim in ctx.claims}
+    peers = {path: ctx.base.info(path) for path in ctx.peers if path not in own}
+    later = [(c.title, c.field_text("description")) for c in ctx.claims]
+    later += [(_title_of(info), info.description) for info in peers.values()]
+    pool = Pool(existing, later, len(own))
     for entry in existing:
         pool.add(entry.path, entry.title, entry.description)
     results: dict[str, list] = {}
-    for claim in sorted(ctx.claims, key=lambda c: c.path):
-        results[claim.path] = _candidates(claim, pool, options)
-        pool.add(claim.path, claim.title, claim.field_text("description"))
+    for path in sorted([*own, *peers]):
+        claim = own.get(path)
+        if claim is None:
+            pool.add(path, _title_of(peers[path]), peers[path].description)
+            continue
+        results[path] = _candidates(claim, pool, options)
+        pool.add(path, claim.title, claim.field_text("description"))
     return results
+
+
+def _title_of(info: NoteInfo) -> str:
+    """A peer's title as its parsed claim has it: none for a file that cannot be read."""
+    return "" if info.unreadable else info.title
 
 
 BLOCKING_FROM = 5_000_000  # comparisons: above this, search through Nearby, not all pairs
@@ -121,16 +139,18 @@ class Pool:
     of a few thousand claims), candidates come from an inverted index of word keys
     (reviewer/nearby.py) instead of every pair."""
 
-    def __init__(self, existing: list, claims: list[Claim]):
+    def __init__(self, existing: list, later: list[tuple[str, str]], queries: int):
+        """`later`: (title, description) of what is added after `existing`; `queries`: how
+        many claims will be looked up."""
         self.entries: list[tuple[str, str, str]] = []
         self.titles: list[str] = []
         self.descriptions: list[str] = []
         self.near = None
-        if (len(existing) + len(claims)) * len(claims) > BLOCKING_FROM:
+        if (len(existing) + len(later)) * queries > BLOCKING_FROM:
             titles = [comparable(e.title) for e in existing]
-            titles += [comparable(c.title) for c in claims]
+            titles += [comparable(title) for title, _d in later]
             descriptions = [comparable(e.description) for e in existing]
-            descriptions += [comparable(c.field_text("description")) for c in claims]
+            descriptions += [comparable(description) for _t, description in later]
             self.near = (Nearby(titles), Nearby(descriptions))
 
     def add(self, path: str, title: str, description: str) -> None:

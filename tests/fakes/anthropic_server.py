@@ -6,11 +6,18 @@ script (a queue of replies, else a default responder), counts concurrent request
 reports usage the way the API does, prompt caching included: the system prefix up to the
 last `cache_control` breakpoint is written to the cache by the first request that
 carries it and read from it by every later one.
+
+It also serves the Message Batches endpoints (create, retrieve, results): a batch answers
+`in_progress` to its first `batch_polls` retrieves, then ends; its results come from
+`batch_result(custom_id, params)` (every answer passing, by default), in reverse order of
+the requests, as the API does not promise any order. Params the Messages API does not take
+are an errored result, as the API would answer them.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 import threading
@@ -22,6 +29,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 MIN_CACHEABLE_TOKENS = 512  # Claude Sonnet 5.5: shorter prefixes are not cached
+BATCHES = "/v1/messages/batches"
+CUSTOM_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+# what a batch request's params may hold: the Messages API's body, never client-only options
+MESSAGE_PARAMS = {"model", "max_tokens", "messages", "system", "metadata", "stop_sequences",
+                  "temperature", "top_k", "top_p", "tools", "tool_choice", "thinking",
+                  "output_config", "service_tier"}
 
 
 @dataclass
@@ -62,6 +75,14 @@ class Seen:
 Script = Reply | Callable[[dict[str, Any]], Reply]
 
 
+@dataclass
+class FakeBatch:
+    id: str
+    requests: list[dict[str, Any]]  # [{custom_id, params}]
+    polls_left: int  # retrieves still to answer in_progress
+    results: list[dict[str, Any]] | None = None  # once ended: one line each
+
+
 class FakeAnthropic:
     def __init__(self) -> None:
         self.requests: list[Seen] = []
@@ -70,7 +91,15 @@ class FakeAnthropic:
         self.in_flight = 0
         self.max_in_flight = 0
         self._cached: set[str] = set()
-        self._lock = threading.Lock()
+        # the Message Batches API
+        self.batches: dict[str, FakeBatch] = {}
+        self.batch_calls: list[tuple[str, str]] = []  # (method, path) of every batch call
+        self.batch_script: deque[Reply] = deque()  # replies to the next batch calls
+        self.batch_polls = 1
+        self.batch_result: Callable[[str, dict[str, Any]], dict[str, Any]] = \
+            lambda custom_id, params: succeeded(passing(params))
+        self._ids = itertools.count(1)
+        self._lock = threading.RLock()  # a batch ending computes usage under the lock
         self._stop = threading.Event()
         self._server: ThreadingHTTPServer | None = None
 
@@ -80,7 +109,13 @@ class FakeAnthropic:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 - the http.server API
-                fake._handle(self)
+                if self.path.startswith(BATCHES):
+                    fake._batch(self, "POST")
+                else:
+                    fake._handle(self)
+
+            def do_GET(self) -> None:  # noqa: N802 - the http.server API
+                fake._batch(self, "GET")
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -147,6 +182,87 @@ class FakeAnthropic:
             with self._lock:
                 self.in_flight -= 1
 
+    # -- the Message Batches API -----------------------------------------------
+    @property
+    def creates(self) -> list[FakeBatch]:
+        """Every batch created, in order."""
+        return list(self.batches.values())
+
+    def _batch(self, handler: BaseHTTPRequestHandler, method: str) -> None:
+        length = int(handler.headers.get("content-length", 0) or 0)
+        body = json.loads(handler.rfile.read(length) or b"{}") if method == "POST" else {}
+        path = handler.path.split("?", 1)[0]
+        with self._lock:
+            self.batch_calls.append((method, path))
+            scripted = self.batch_script.popleft() if self.batch_script else None
+        if scripted is not None:
+            _send(handler, scripted.status, scripted.body or {}, scripted.headers)
+            return
+        parts = path[len(BATCHES):].strip("/").split("/")
+        batch = self.batches.get(parts[0]) if parts[0] else None
+        if method == "POST" and parts == [""]:
+            status, payload = self._create(body)
+        elif batch is None:
+            status, payload = 404, _error_body("not_found_error", f"no batch {parts[0]!r}")
+        elif method == "GET" and len(parts) == 1:
+            status, payload = 200, self._retrieve(batch)
+        elif method == "GET" and parts[1:] == ["results"] and batch.results is not None:
+            lines = "".join(json.dumps(line) + "\n" for line in reversed(batch.results))
+            _send(handler, 200, lines.encode(), {}, "application/binary")
+            return
+        else:
+            status, payload = 404, _error_body("not_found_error", f"no route {method} {path}")
+        _send(handler, status, payload)
+
+    def _create(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        requests = body.get("requests")
+        if not isinstance(requests, list) or not requests:
+            return 400, _error_body("invalid_request_error", "requests: a non-empty list")
+        ids = [r.get("custom_id") for r in requests]
+        if not all(isinstance(i, str) and CUSTOM_ID.fullmatch(i) for i in ids) \
+                or len(set(ids)) != len(ids):
+            return 400, _error_body("invalid_request_error", "custom_id: unique, [A-Za-z0-9_-]")
+        with self._lock:
+            batch = FakeBatch(f"msgbatch_fake{next(self._ids):04d}", requests, self.batch_polls)
+            self.batches[batch.id] = batch
+        return 200, self._retrieve(batch, poll=False)
+
+    def _retrieve(self, batch: FakeBatch, poll: bool = True) -> dict[str, Any]:
+        with self._lock:
+            if poll and batch.results is None:
+                if batch.polls_left > 0:
+                    batch.polls_left -= 1
+                else:
+                    batch.results = [{"custom_id": r["custom_id"],
+                                      "result": self._result(r["custom_id"], r["params"])}
+                                     for r in batch.requests]
+        counts = dict.fromkeys(("processing", "succeeded", "errored", "canceled", "expired"), 0)
+        if batch.results is None:
+            counts["processing"] = len(batch.requests)
+        else:
+            for line in batch.results:
+                counts[line["result"]["type"]] += 1
+        ended = batch.results is not None
+        return {"id": batch.id, "type": "message_batch",
+                "processing_status": "ended" if ended else "in_progress",
+                "request_counts": counts, "created_at": "2026-06-01T00:00:00Z",
+                "expires_at": "2026-06-02T00:00:00Z",
+                "ended_at": "2026-06-01T00:10:00Z" if ended else None,
+                "archived_at": None, "cancel_initiated_at": None,
+                "results_url": f"{self.url}{BATCHES}/{batch.id}/results" if ended else None}
+
+    def _result(self, custom_id: str, params: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(params) - MESSAGE_PARAMS)
+        if unknown:
+            return errored("invalid_request_error", f"{unknown[0]}: Extra inputs are not permitted")
+        result = self.batch_result(custom_id, params)
+        if result["type"] == "succeeded":
+            message = result["message"]
+            message.setdefault("model", params.get("model"))
+            message["usage"] = self._usage(params, message)
+            self._remember(params)
+        return result
+
     def _usage(self, body: dict[str, Any], reply: dict[str, Any]) -> dict[str, int]:
         key, cached = _prefix(body)
         system = _system(body)
@@ -191,6 +307,22 @@ def _prefix(body: dict[str, Any]) -> tuple[str | None, int]:
         return None, size
     prefix = [body.get("model"), body.get("tools"), cached]
     return hashlib.sha256(json.dumps(prefix, sort_keys=True).encode()).hexdigest(), size
+
+
+def _error_body(kind: str, words: str) -> dict[str, Any]:
+    return {"type": "error", "error": {"type": kind, "message": words}}
+
+
+def _send(handler: BaseHTTPRequestHandler, status: int, payload: dict[str, Any] | bytes,
+          headers: dict[str, str] | None = None, kind: str = "application/json") -> None:
+    data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    handler.send_response(status)
+    handler.send_header("content-type", kind)
+    handler.send_header("content-length", str(len(data)))
+    for name, value in (headers or {}).items():
+        handler.send_header(name, value)
+    handler.end_headers()
+    handler.wfile.write(data)
 
 
 # -- replies -----------------------------------------------------------------
@@ -243,3 +375,17 @@ def hang(seconds: float) -> Reply:
     reply = message([{"type": "text", "text": "{}"}])
     reply.delay = seconds
     return reply
+
+
+# -- batch results ---------------------------------------------------------------
+def succeeded(reply: Reply) -> dict[str, Any]:
+    """A batch result holding the message `reply` carries (structured(...), text(...))."""
+    return {"type": "succeeded", "message": dict(reply.body or {})}
+
+
+def errored(kind: str = "api_error", words: str = "scripted failure") -> dict[str, Any]:
+    return {"type": "errored", "error": _error_body(kind, words)}
+
+
+def expired() -> dict[str, Any]:
+    return {"type": "expired"}
