@@ -21,13 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from reviewer.checks import BY_ID
 from reviewer.findings import RANK, Finding
 from reviewer.review import REQUEST_CHANGES, USAGE_FIELDS, Review
 from reviewer.rubric import Rubric
-from reviewer.yamlload import SafeLoader, load_capped
+from reviewer.yamlload import read_file
 
 GOLD_FILE = "gold.yaml"
 LABELS = ("pass", "fail")
@@ -59,11 +57,9 @@ def load_gold(target: Path) -> Gold:
     """The gold file, or the folder that holds gold.yaml."""
     file = target / GOLD_FILE if target.is_dir() else target
     try:
-        data = load_capped(file.read_text(encoding="utf-8"), SafeLoader)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise GoldError(f"{file}: cannot read the gold file ({exc})") from exc
-    except yaml.YAMLError as exc:
-        raise GoldError(f"{file}: the gold file is not valid YAML ({exc})") from exc
+        data = read_file(file)
+    except ValueError as exc:
+        raise GoldError(f"{file}: the gold file: {exc}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("kb"), str) \
             or not isinstance(data.get("claims"), list) or not data["claims"]:
         raise GoldError(f"{file}: a gold file holds 'kb' (a folder) and a list of 'claims'")

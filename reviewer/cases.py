@@ -31,13 +31,11 @@ from datetime import date
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import yaml
-
 from reviewer.checks import ALL_RULES, lookup_rule
 from reviewer.findings import SEVERITIES, Finding
 from reviewer.rubric import Rubric, RubricError, builtin_dir, builtin_names, load_rubric
 from reviewer.sources import SourceError
-from reviewer.yamlload import SafeLoader, load_capped
+from reviewer.yamlload import read_file
 
 CASE_KEYS = {"rubric", "today", "kb", "base", "note", "expect"}
 NOTE_KEYS = {"path", "text", "encoding", "symlink"}
@@ -119,11 +117,9 @@ def case_files(target: Path) -> list[Path]:
 
 def read_case(file: Path, name: str) -> Case:
     try:
-        data = load_capped(file.read_text(encoding="utf-8"), SafeLoader)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CaseError(f"cannot read the case ({exc})") from exc
-    except yaml.YAMLError as exc:
-        raise CaseError(f"the case is not valid YAML ({exc})") from exc
+        data = read_file(file)
+    except ValueError as exc:
+        raise CaseError(f"the case: {exc}") from exc
     if not isinstance(data, dict):
         raise CaseError("a case is a mapping with note and expect (see rubrics/tests/README.md)")
     unknown = sorted(map(str, set(data) - CASE_KEYS))

@@ -174,17 +174,19 @@ class Index:
     # -- reading and writing --------------------------------------------------
     def notes(self, keys: list[str]) -> dict[str, tuple]:
         """key -> (type, h1, description, unreadable, domain) for the keys it holds."""
+        return self._select("SELECT key, type, h1, description, unreadable, domain FROM notes "
+                            "WHERE key IN ({})", keys)
+
+    def _select(self, sql: str, values: list[str]) -> dict[str, tuple]:
+        """First column -> the others, for `values` in chunks SQLite accepts."""
         found: dict[str, tuple] = {}
         if self._db is None:
             return found
         try:
-            for start in range(0, len(keys), CHUNK):
-                chunk = keys[start:start + CHUNK]
-                marks = ",".join("?" * len(chunk))
-                for row in self._db.execute(
-                        f"SELECT key, type, h1, description, unreadable, domain FROM notes "
-                        f"WHERE key IN ({marks})", chunk):
-                    found[row[0]] = row[1:]
+            for start in range(0, len(values), CHUNK):
+                chunk = values[start:start + CHUNK]
+                for row in self._db.execute(sql.format(",".join("?" * len(chunk))), chunk):
+                    found[row[0]] = tuple(row[1:])
         except sqlite3.DatabaseError:
             self._discard()
             return {}
@@ -215,20 +217,7 @@ class Index:
 
     def stats(self, paths: list[str]) -> dict[str, tuple[str, str]]:
         """Absolute path -> (stat, key) recorded for files of a plain folder."""
-        found: dict[str, tuple[str, str]] = {}
-        if self._db is None:
-            return found
-        try:
-            for start in range(0, len(paths), CHUNK):
-                chunk = paths[start:start + CHUNK]
-                marks = ",".join("?" * len(chunk))
-                for path, stat, key in self._db.execute(
-                        f"SELECT path, stat, key FROM files WHERE path IN ({marks})", chunk):
-                    found[path] = (stat, key)
-        except sqlite3.DatabaseError:
-            self._discard()
-            return {}
-        return found
+        return self._select("SELECT path, stat, key FROM files WHERE path IN ({})", paths)
 
     def put_stats(self, rows: list[tuple[str, str, str]]) -> None:
         self._write("INSERT OR REPLACE INTO files VALUES (?, ?, ?)", rows)

@@ -7,6 +7,7 @@ the composed document before constructing it and refuse past `MAX_NODES`.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -53,3 +54,14 @@ def load_capped(text: str, loader_class: type) -> Any:
         return loader.construct_document(node)
     finally:
         loader.dispose()
+
+
+def read_file(path: Path) -> Any:
+    """A YAML file the user gave (a gold set, a rubric test case), with the alias cap;
+    ValueError says, in a few words, why it cannot be read."""
+    try:
+        return load_capped(path.read_text(encoding="utf-8"), SafeLoader)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read it ({exc})") from exc
+    except yaml.YAMLError as exc:
+        raise ValueError(f"it is not valid YAML ({exc})") from exc
