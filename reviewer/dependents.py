@@ -58,7 +58,7 @@ def dependents_of(change: Change) -> list[Impact]:
     if not found:
         return []
     kb = change.ctx.kb
-    kb.load(kb.notes)
+    kb.load_extras(kb.notes)
     changed = change.ctx.change_paths
     impacts = []
     for path, why, names in found:

@@ -29,7 +29,7 @@ from typing import Any
 from reviewer import __version__
 from reviewer.claim import Claim, comparable, deslugify, normalize_name
 
-FORMAT = 3
+FORMAT = 4
 CHUNK = 900  # keys per query: SQLite's variable limit is 999 on older builds
 _BLOCK = re.compile(r"(?m)\s\^([A-Za-z0-9-]{1,64})[ \t]*$")
 
@@ -45,6 +45,7 @@ class NoteInfo:
     description: str
     unreadable: bool = False
     domain: str | None = None
+    _keys: tuple[str, str] | None = field(default=None, repr=False)  # title, description
     _extra: dict[str, Any] | None = field(default=None, repr=False)
     _load: Any = field(default=None, repr=False)  # () -> extra, from the index
 
@@ -87,7 +88,15 @@ class NoteInfo:
 
     @property
     def title_key(self) -> str:
+        """comparable(title): from the index when the title is the H1 (a title from the
+        file name depends on the path, which records do not hold)."""
+        if self._keys is not None and self.h1 is not None:
+            return self._keys[0]
         return comparable(self.title)
+
+    @property
+    def description_key(self) -> str:
+        return self._keys[1] if self._keys is not None else comparable(self.description)
 
 
 def info_of(claim: Claim, extra: bool = True) -> NoteInfo:
@@ -97,7 +106,8 @@ def info_of(claim: Claim, extra: bool = True) -> NoteInfo:
     return NoteInfo(claim.path, kind if isinstance(kind, str) else None,
                     claim.title if claim.title_line is not None else None,
                     claim.field_text("description"), claim.unreadable,
-                    claim.field_text("domain") or None, extra_of(claim) if extra else None)
+                    claim.field_text("domain") or None,
+                    _extra=extra_of(claim) if extra else None)
 
 
 def extra_of(claim: Claim) -> dict[str, Any]:
@@ -141,7 +151,8 @@ class Index:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT)")
         db.execute("CREATE TABLE IF NOT EXISTS notes (key TEXT PRIMARY KEY, type TEXT, "
-                   "h1 TEXT, description TEXT, unreadable INTEGER, domain TEXT, extra TEXT)")
+                   "h1 TEXT, description TEXT, unreadable INTEGER, domain TEXT, tkey TEXT, "
+                   "dkey TEXT, extra TEXT)")
         db.execute("CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, stat TEXT, "
                    "key TEXT)")
         return db
@@ -173,9 +184,10 @@ class Index:
 
     # -- reading and writing --------------------------------------------------
     def notes(self, keys: list[str]) -> dict[str, tuple]:
-        """key -> (type, h1, description, unreadable, domain) for the keys it holds."""
-        return self._select("SELECT key, type, h1, description, unreadable, domain FROM notes "
-                            "WHERE key IN ({})", keys)
+        """key -> (type, h1, description, unreadable, domain, title key, description key)
+        for the keys it holds."""
+        return self._select("SELECT key, type, h1, description, unreadable, domain, tkey, "
+                            "dkey FROM notes WHERE key IN ({})", keys)
 
     def _select(self, sql: str, values: list[str]) -> dict[str, tuple]:
         """First column -> the others, for `values` in chunks SQLite accepts."""
@@ -203,17 +215,32 @@ class Index:
             return None
 
     def put_extra(self, key: str, extra: dict[str, Any]) -> None:
+        self.put_extras([(key, extra)])
+
+    def put_extras(self, items: list[tuple[str, dict[str, Any]]]) -> None:
         self._write("UPDATE notes SET extra = ? WHERE key = ?",
-                    [(json.dumps(extra, ensure_ascii=False), key)])
+                    [(json.dumps(extra, ensure_ascii=False), key) for key, extra in items])
+
+    def extras(self, keys: list[str]) -> dict[str, dict[str, Any]]:
+        """key -> extra part, for the records that have it stored."""
+        found = {}
+        for key, (text,) in self._select("SELECT key, extra FROM notes WHERE key IN ({}) "
+                                         "AND extra IS NOT NULL", keys).items():
+            try:
+                found[key] = json.loads(text)
+            except ValueError:
+                continue
+        return found
 
     def put(self, items: list[tuple[str, NoteInfo]]) -> None:
         """Store parsed notes in one transaction; a locked or failing database is skipped."""
         if self._db is None or not items:
             return
         rows = [(key, info.type, info.h1, info.description, int(info.unreadable), info.domain,
+                 comparable(info.h1 or ""), comparable(info.description),
                  json.dumps(info._extra, ensure_ascii=False) if info._extra is not None
                  else None) for key, info in items]
-        self._write("INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        self._write("INSERT OR REPLACE INTO notes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
     def stats(self, paths: list[str]) -> dict[str, tuple[str, str]]:
         """Absolute path -> (stat, key) recorded for files of a plain folder."""

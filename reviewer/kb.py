@@ -35,6 +35,8 @@ class TitleEntry:
     path: str
     title: str
     description: str
+    title_key: str = ""  # comparable(title), kept in the index so no run recomputes it
+    description_key: str = ""
 
 
 class KnowledgeBase:
@@ -47,6 +49,8 @@ class KnowledgeBase:
         self.rubric = rubric
         self.index = index
         self._infos: dict[str, NoteInfo] = {}
+        self._claim_paths: tuple[int, list[str]] | None = None  # (notes then, claim paths)
+        self._key_of: dict[str, str] = {}  # path -> content key of its record
         all_paths = [p for p in source.paths() if not matches(p, rubric.files_exclude)]
         self.notes = [p for p in all_paths
                       if p.lower().endswith(".md") and matches(p, rubric.files_include)]
@@ -115,10 +119,12 @@ class KnowledgeBase:
 
     def claim_paths(self) -> list[str]:
         """Paths the rubric's globs settle need no reading; the others need their type."""
-        rubric = self.rubric
-        self.load([p for p in self.notes if not matches(p, rubric.claims_exclude)
-                   and not (rubric.claims_paths and matches(p, rubric.claims_paths))])
-        return [p for p in self.notes if self.is_claim(p)]
+        if self._claim_paths is None or self._claim_paths[0] != len(self.notes):
+            rubric = self.rubric
+            self.load([p for p in self.notes if not matches(p, rubric.claims_exclude)
+                       and not (rubric.claims_paths and matches(p, rubric.claims_paths))])
+            self._claim_paths = (len(self.notes), [p for p in self.notes if self.is_claim(p)])
+        return list(self._claim_paths[1])
 
     # -- records of notes that are not under review ---------------------------
     def info(self, path: str) -> NoteInfo:
@@ -145,8 +151,35 @@ class KnowledgeBase:
         self._parse(missing)
 
     def _record(self, path: str, key: str, row: tuple) -> NoteInfo:
+        self._key_of[path] = key
         return NoteInfo(path, row[0], row[1], row[2] or "", bool(row[3]), row[4],
+                        _keys=(row[5], row[6]) if row[5] is not None else None,
                         _load=lambda: self._extra(path, key))
+
+    def load_extras(self, paths: list[str], batch: int = 2000) -> None:
+        """The links, headings and `depends_on` of many notes at once (a search across the
+        whole base): from the index in one query, else read in batches and parsed."""
+        self.load(paths)
+        todo = [p for p in paths if self._infos[p]._extra is None]
+        if not todo:
+            return
+        keys = {p: self._key_of[p] for p in todo if p in self._key_of}
+        stored = self.index.extras(list(set(keys.values()))) if self.index else {}
+        rest = []
+        for path in todo:
+            if keys.get(path) in stored:
+                self._infos[path]._extra = stored[keys[path]]
+            else:
+                rest.append(path)
+        for first in range(0, len(rest), batch):
+            new = []
+            for path, data in self.source.stream(rest[first:first + batch]):
+                extra = extra_of(parse_claim(path, data, self.rubric.max_file_bytes))
+                self._infos[path]._extra = extra
+                if path in self._key_of:
+                    new.append((self._key_of[path], extra))
+            if self.index is not None:
+                self.index.put_extras(new)
 
     def _extra(self, path: str, key: str) -> dict[str, Any]:
         """Links, headings and first paragraph of a note outside the review, when a check
@@ -189,6 +222,7 @@ class KnowledgeBase:
                     info = info_of(parse_claim(path, data, self.rubric.max_file_bytes),
                                    extra=False)
                     info._load = lambda path=path, key=key: self._extra(path, key)
+                    self._key_of[path] = key
                     self._infos[path] = info
                     new.append((key, info))
                 stat = self.source.stat(path) if hasattr(self.source, "stat") else None
@@ -277,7 +311,7 @@ class KnowledgeBase:
         """Every (note, (target, line, raw)) elsewhere in the base whose link may resolve
         to one of `paths` (the caller resolves it)."""
         names = {p[:-3].lower().rsplit("/", 1)[-1] for p in paths}
-        self.load(self.notes)
+        self.load_extras(self.notes)
         hits = []
         for note in self.notes:
             for link in self.info(note).links:
@@ -288,13 +322,10 @@ class KnowledgeBase:
 
     # -- duplicate search ----------------------------------------------------
     def title_entries(self, exclude: set[str]) -> list[TitleEntry]:
-        entries = []
-        self.load([p for p in self.claim_paths() if p not in exclude])
-        for path in self.claim_paths():
-            if path not in exclude:
-                info = self.info(path)
-                entries.append(TitleEntry(path, info.title, info.description))
-        return entries
+        wanted = [p for p in self.claim_paths() if p not in exclude]
+        self.load(wanted)
+        return [TitleEntry(p, (info := self.info(p)).title, info.description, info.title_key,
+                           info.description_key) for p in wanted]
 
 
 def _racy(stat: str) -> bool:

@@ -28,14 +28,22 @@ class DirSource:
         """Every file under the root; symbolic links (to files or folders) are never
         followed, so a note linked to `.git/config` or `~/.ssh` is never read."""
         found: list[str] = []
-        for folder, dirs, files in os.walk(self.root):
-            rel_dir = os.path.relpath(folder, self.root).replace(os.sep, "/")
-            prefix = "" if rel_dir == "." else rel_dir + "/"
-            dirs[:] = sorted(d for d in dirs if d not in PRUNED_DIRS
-                             and not os.path.islink(os.path.join(folder, d))
-                             and not matches(prefix + d + "/", self.exclude))
-            found.extend(prefix + f for f in files
-                         if not os.path.islink(os.path.join(folder, f)))
+        stack = [("", self._root)]
+        while stack:
+            prefix, folder = stack.pop()
+            try:
+                entries = list(os.scandir(folder))
+            except OSError:
+                continue
+            for entry in entries:  # DirEntry knows links and folders without a stat call
+                if entry.is_symlink():
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name not in PRUNED_DIRS and \
+                            not matches(prefix + entry.name + "/", self.exclude):
+                        stack.append((prefix + entry.name + "/", entry.path))
+                elif entry.is_file(follow_symlinks=False):
+                    found.append(prefix + entry.name)
         return sorted(found)
 
     def read(self, path: str) -> bytes:

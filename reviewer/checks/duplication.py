@@ -114,7 +114,8 @@ def prepare(ctx: ReviewContext, options: dict) -> dict[str, list]:
     later += [(_title_of(info), info.description) for info in peers.values()]
     pool = Pool(existing, later, len(own))
     for entry in existing:
-        pool.add(entry.path, entry.title, entry.description)
+        pool.add(entry.path, entry.title, entry.description, entry.title_key,
+                 entry.description_key)
     results: dict[str, list] = {}
     for path in sorted([*own, *peers]):
         claim = own.get(path)
@@ -147,16 +148,18 @@ class Pool:
         self.descriptions: list[str] = []
         self.near = None
         if (len(existing) + len(later)) * queries > BLOCKING_FROM:
-            titles = [comparable(e.title) for e in existing]
+            titles = [e.title_key or comparable(e.title) for e in existing]
             titles += [comparable(title) for title, _d in later]
-            descriptions = [comparable(e.description) for e in existing]
+            descriptions = [e.description_key or comparable(e.description)
+                            for e in existing]
             descriptions += [comparable(description) for _t, description in later]
             self.near = (Nearby(titles), Nearby(descriptions))
 
-    def add(self, path: str, title: str, description: str) -> None:
+    def add(self, path: str, title: str, description: str, title_key: str = "",
+            description_key: str = "") -> None:
         self.entries.append((path, title, description))
-        self.titles.append(comparable(title))
-        self.descriptions.append(comparable(description))
+        self.titles.append(title_key or comparable(title))
+        self.descriptions.append(description_key or comparable(description))
         if self.near is not None:
             self.near[0].add(self.titles[-1])
             self.near[1].add(self.descriptions[-1])
