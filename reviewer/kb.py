@@ -132,9 +132,10 @@ class KnowledgeBase:
             self.load([path])
         return self._infos[path]
 
-    def load(self, paths: list[str]) -> None:
+    def load(self, paths: list[str], extras: bool = False) -> None:
         """Records for many notes at once: parsed notes first, then the index, then
-        parsing what is left (and storing it)."""
+        parsing what is left (and storing it; with `extras`, links and headings too, when
+        the caller will ask for them anyway)."""
         todo = [p for p in dict.fromkeys(paths) if p not in self._infos]
         for path in [p for p in todo if p in self._parsed]:
             self._infos[path] = info_of(self._parsed[path])
@@ -148,7 +149,7 @@ class KnowledgeBase:
                 missing.append(path)
             else:
                 self._infos[path] = self._record(path, keys[path], row)
-        self._parse(missing)
+        self._parse(missing, extras=extras)
 
     def _record(self, path: str, key: str, row: tuple) -> NoteInfo:
         self._key_of[path] = key
@@ -159,7 +160,7 @@ class KnowledgeBase:
     def load_extras(self, paths: list[str], batch: int = 2000) -> None:
         """The links, headings and `depends_on` of many notes at once (a search across the
         whole base): from the index in one query, else read in batches and parsed."""
-        self.load(paths)
+        self.load(paths, extras=True)
         todo = [p for p in paths if self._infos[p]._extra is None]
         if not todo:
             return
@@ -206,7 +207,7 @@ class KnowledgeBase:
                 keys[path] = key
         return keys
 
-    def _parse(self, paths: list[str], batch: int = 2000) -> None:
+    def _parse(self, paths: list[str], batch: int = 2000, extras: bool = False) -> None:
         """Read what the index could not key without reading; bytes it has seen before
         (a renamed or touched file) are looked up by their hash, the rest parsed."""
         for first in range(0, len(paths), batch):
@@ -220,7 +221,7 @@ class KnowledgeBase:
                     self._infos[path] = self._record(path, key, found[key])
                 else:
                     info = info_of(parse_claim(path, data, self.rubric.max_file_bytes),
-                                   extra=False)
+                                   extra=extras)
                     info._load = lambda path=path, key=key: self._extra(path, key)
                     self._key_of[path] = key
                     self._infos[path] = info
