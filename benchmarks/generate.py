@@ -174,6 +174,9 @@ class Writer:
         self.proc.stdin.close()
         if self.proc.wait() != 0:
             raise RuntimeError("git fast-import failed")
+        # fast-import writes no index: without this, git sees every note as deleted
+        # and untracked, which no real checkout looks like.
+        subprocess.run(["git", "-C", str(self.root), "reset", "-q"], check=True)
         out = subprocess.run(["git", "-C", str(self.root), "for-each-ref",
                               "--format=%(refname:short) %(objectname)", "refs/heads"],
                              check=True, capture_output=True, text=True).stdout

@@ -372,14 +372,27 @@ def toplevel(repo: Path) -> Path:
     return Path(git(repo, "rev-parse", "--show-toplevel").decode().strip())
 
 
-def uncommitted_notes(repo: Path, rubric: Rubric) -> list[str]:
-    """Notes whose working-tree or staged content differs from HEAD, or that are new."""
+def uncommitted_notes(repo: Path, rubric: Rubric, head: str = "HEAD") -> list[str]:
+    """Notes whose working-tree or staged content differs from HEAD, or that are new.
+
+    Empty when HEAD is not the reviewed head: the working tree is then not a draft of
+    it, and `git status` over a large base costs a second for nothing."""
+    if head != "HEAD" and _commit(repo, head) != _commit(repo, "HEAD"):
+        return []
     out = git(repo, "status", "--porcelain", "-z", "--untracked-files=all")
     paths = []
     for entry in out.split(b"\0"):
         if len(entry) > 3 and entry[2:3] == b" ":
             paths.append(entry[3:].decode("utf-8", "replace"))
-    return sorted(p for p in paths if _is_note(p, rubric))
+    # A path can be listed twice (staged deletion, then untracked).
+    return sorted({p for p in paths if _is_note(p, rubric)})
+
+
+def _commit(repo: Path, ref: str) -> bytes:
+    try:
+        return git(repo, "rev-parse", "--verify", "--quiet", ref + "^{commit}").strip()
+    except SourceError:
+        return b""
 
 
 def _paths(out: bytes) -> list[str]:

@@ -310,7 +310,7 @@ def diff(repo: Path, base: str, head: str, worktree: bool, rubric_from: str,
     base = base or default_base(repo)
     loaded, note = _diff_rubric(repo, base, head, rubric, rubric_from, worktree, model)
     if not worktree:
-        dirty = uncommitted_notes(repo, loaded)
+        dirty = uncommitted_notes(repo, loaded, head)
         if dirty:
             _log(f"warning: {len(dirty)} note(s) have uncommitted changes ({dirty[0]}"
                  f"{', ...' if len(dirty) > 1 else ''}); diff reviews {head} as committed "

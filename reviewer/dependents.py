@@ -9,6 +9,7 @@ re-examine each; they are not findings and do not change the verdict.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from reviewer.claim import normalize_name
@@ -53,26 +54,42 @@ def weakened(change: Change) -> list[tuple[str, str, list[str]]]:
 
 
 def dependents_of(change: Change) -> list[Impact]:
-    """The notes of the head tree that link to, or depend on, each weakened claim."""
+    """The notes of the head tree that link to, or depend on, each weakened claim.
+
+    One pass over the base, whatever the number of weakened claims."""
     found = weakened(change)
     if not found:
         return []
+    by_name: dict[str, set[int]] = {}
+    for i, (_path, _why, names) in enumerate(found):
+        for name in names:
+            if name:
+                by_name.setdefault(normalize_name(name), set()).add(i)
     kb = change.ctx.kb
     kb.load_extras(kb.notes)
-    changed = change.ctx.change_paths
-    impacts = []
-    for path, why, names in found:
-        wanted = {normalize_name(n) for n in names if n}
-        hits = [note for note in kb.notes if note != path and note not in changed
-                and _relies(kb.info(note), wanted)]
-        impacts.append(Impact(path, why, sorted(hits)[:MAX_LISTED]))
+    skip = set(change.ctx.change_paths) | {path for path, _why, _names in found}
+    hits: list[list[str]] = [[] for _ in found]
+    for note in kb.notes:
+        if note in skip:
+            continue
+        for i in _relied_on(kb.info(note), by_name):
+            hits[i].append(note)
+    impacts = [Impact(path, why, sorted(hits[i])[:MAX_LISTED])
+               for i, (path, why, _names) in enumerate(found)]
     return [i for i in impacts if i.dependents]
 
 
-def _relies(info, wanted: set[str]) -> bool:
+def _relied_on(info, by_name: dict[str, set[int]]) -> set[int]:
+    """Which weakened claims (by position) this note links to or depends on."""
     targets = [t for t, _line, _raw in info.links] + info.depends_on
+    found: set[int] = set()
     for target in targets:
         name = target.strip().strip("[]").split("|")[0].split("#")[0]
-        if normalize_name(name.rsplit("/", 1)[-1].removesuffix(".md")) in wanted:
-            return True
-    return False
+        found |= by_name.get(_normal(name.rsplit("/", 1)[-1].removesuffix(".md")), set())
+    return found
+
+
+@lru_cache(maxsize=1 << 16)
+def _normal(name: str) -> str:
+    # Bases link the same targets over and over; bounded, so hostile text cannot grow it.
+    return normalize_name(name)

@@ -121,6 +121,10 @@ def test_contents_come_from_git_objects_not_the_working_tree(repo):
     assert code == 0 and findings(report) == []
     warned = CliRunner().invoke(main, ["diff", "--repo", str(repo)]).stderr
     assert "warning: 1 note(s) have uncommitted changes" in warned and "--worktree" in warned
+    named = CliRunner().invoke(main, ["diff", "--repo", str(repo), "--head", "feature"])
+    assert "uncommitted" in named.stderr  # feature is the checked-out commit
+    other = CliRunner().invoke(main, ["diff", "--repo", str(repo), "--head", "main"])
+    assert "uncommitted" not in other.stderr  # the working tree is not a draft of main
     (repo / T / f"{name}.md").write_text(claim(name, body=f"See [[{KEEP}]], 2024.\n",
                                                source="unknown"), encoding="utf-8")
     code, report = run_diff(repo, "--worktree")  # the working tree, as it is on disk
