@@ -210,3 +210,6 @@ def test_coverage_asks_for_the_custom_rules_a_rubric_declares(tmp_path):
     write_case(tmp_path, "clean.yaml", "expect: []", rubric=".own.yaml")
     outcomes = run_cases(tmp_path)
     assert uncovered(outcomes)[".own.yaml"][-1] == "custom.hype"
+    teleo = [o for o in run_cases(CASES / "teleo-codex") if o.family == "teleo-codex"]
+    assert "custom.counter-evidence" in teleo[0].family_rules
+    assert "confidence.no-counter-evidence" in teleo[0].family_off  # its custom rule says it

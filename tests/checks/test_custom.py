@@ -8,13 +8,14 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
-from conftest import add_claim, git, own_claim, rules, run_check, the_finding
+from conftest import add_claim, git, own_claim, rules, run_check, the_finding, write_tree
 
-from reviewer.checks import CHECKS, checks_for, lookup_rule
+from reviewer.checks import CHECKS, checks_for, custom, lookup_rule
 from reviewer.cli import main
 from reviewer.review import APPROVE, REQUEST_CHANGES
-from reviewer.rubric import KB_CONFIG, RubricError, load_rubric
+from reviewer.rubric import KB_CONFIG, RubricError, builtin_dir, load_rubric
 
 TITLE = "Bus lanes cut trip times on congested arterials"
 EVIDENCE = "A 2024 field trial of 1,200 sites measured a 14% reduction.\n"
@@ -392,3 +393,23 @@ def test_the_cli_refuses_a_catastrophic_pattern_with_exit_2(tmp_path):
     assert out.exit_code == 2
     assert out.output.startswith(f"claim-review: error: {tmp_path / KB_CONFIG}: "
                                  "'custom.x.patterns' pattern '(x+x+)+y' is refused")
+
+
+def test_the_teleo_preset_declares_the_rest_of_its_checklist():
+    rubric = load_rubric(builtin_dir() / "teleo-codex.yaml")
+    own = custom.for_rubric(rubric)
+    assert own.RULES == {"custom.counter-evidence": "warning"}
+    assert own.CRITERIA == {"custom.contradiction": "warning", "custom.value-add": "warning",
+                            "custom.scope": "warning"}
+    assert rubric.severity("confidence", "confidence.no-counter-evidence", "info") == "off"
+    data = yaml.safe_load((builtin_dir() / "teleo-codex.yaml").read_text(encoding="utf-8"))
+    assert all(rule["description"] for rule in data["custom"].values())
+
+
+def test_a_kb_can_tune_a_preset_rule_by_name(tmp_path):
+    write_tree(tmp_path, {KB_CONFIG: "extends: teleo-codex\ncustom:\n  value-add:\n"
+                                     "    severity: off\n  counter-evidence:\n"
+                                     "    severity: error\n"})
+    own = custom.for_rubric(load_rubric(None, tmp_path))
+    assert own.CRITERIA["custom.value-add"] == "off"
+    assert own.RULES["custom.counter-evidence"] == "error"
