@@ -413,3 +413,20 @@ def test_a_kb_can_tune_a_preset_rule_by_name(tmp_path):
     own = custom.for_rubric(load_rubric(None, tmp_path))
     assert own.CRITERIA["custom.value-add"] == "off"
     assert own.RULES["custom.counter-evidence"] == "error"
+
+
+@pytest.mark.parametrize(("doc", "section", "end"), [
+    ("docs/guide.md", "## Write a custom check", "## Write rubric tests"),
+    ("README.md", "### Custom rules", "## The verdict marker protocol"),
+])
+def test_the_documented_examples_are_valid_rubrics(tmp_path, doc, section, end):
+    import re
+
+    text = (Path(__file__).resolve().parents[2] / doc).read_text(encoding="utf-8")
+    blocks = re.findall(r"```yaml\n(.*?)```", text.split(section)[1].split(end)[0], re.S)
+    assert blocks
+    rules_ = "".join(block.split("custom:\n", 1)[1] for block in blocks)
+    (tmp_path / KB_CONFIG).write_text("custom:\n" + rules_, encoding="utf-8")
+    own = custom.for_rubric(load_rubric(None, tmp_path))
+    assert {r.kind for r in own.rules.rules} == {"existence", "substitution",
+                                                 "required-section", "judge"}
