@@ -13,6 +13,7 @@ A case is one YAML file; rubrics/tests/README.md documents the format:
       text: "..."
     expect:                          # every finding the review must produce, and no other
       - {rule: wiki_links.broken-link, line: 14}
+      - {rule: custom.hype, line: 10}  # a custom rule of the case's rubric, named long
 
 Each case is written to a temporary folder (with `base`, a throwaway git repository whose
 first commit is the base and whose second is the head) and reviewed through the one
@@ -31,7 +32,8 @@ from datetime import date
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from reviewer.checks import ALL_RULES, lookup_rule
+from reviewer.checks import ALL_RULES, check_of, lookup_rule
+from reviewer.custom_rules import NAME
 from reviewer.findings import SEVERITIES, Finding
 from reviewer.rubric import Rubric, RubricError, builtin_dir, builtin_names, load_rubric
 from reviewer.sources import SourceError
@@ -94,6 +96,8 @@ class Outcome:
     unexpected: list[Finding] = field(default_factory=list)
     invalid: str | None = None
     note_path: str | None = None
+    family_rules: tuple[str, ...] = ()  # the custom rules the family's rubric declares
+    family_off: tuple[str, ...] = ()  # built-in rules the family's rubric turns off
 
     @property
     def passed(self) -> bool:
@@ -203,7 +207,7 @@ def _expected(item: Any, note: Note | None) -> Expected:
     if unknown:
         raise CaseError(f"unknown key 'expect.{unknown[0]}' "
                         f"(known: {', '.join(sorted(EXPECT_KEYS))})")
-    rule = lookup_rule(str(item["rule"]))
+    rule = lookup_rule(str(item["rule"])) or _custom_name(str(item["rule"]))
     if rule is None:
         raise CaseError(f"'expect' names the unknown rule '{item['rule']}'")
     line = item["line"]
@@ -216,6 +220,28 @@ def _expected(item: Any, note: Note | None) -> Expected:
     if path is None:
         raise CaseError(f"'expect' entry for {rule} needs 'path' (the case has no note)")
     return Expected(rule, line, _safe_path(path, "expect.path"), severity)
+
+
+def _custom_name(name: str) -> str | None:
+    """A custom rule named long (custom.<name>): which rules exist depends on the rubric
+    the case runs under, so it is checked against that rubric when the case runs."""
+    check, _, short = name.strip().partition(".")
+    return name.strip() if check == "custom" and NAME.fullmatch(short) else None
+
+
+def _undeclared(expected: list[Expected], rubric: Rubric) -> str | None:
+    """Why the case cannot run under `rubric`: an expected custom rule it does not
+    declare, or one only the LLM judge raises."""
+    own = check_of("custom", rubric)
+    for entry in expected:
+        if not entry.rule.startswith("custom.") or entry.rule == "custom.internal-error":
+            continue
+        if own is not None and entry.rule in own.CRITERIA:
+            return (f"'expect' names {entry.rule}, a question for the LLM judge; rubric tests "
+                    "run without the judge")
+        if own is None or entry.rule not in own.RULES:
+            return f"'expect' names {entry.rule}, which the rubric does not declare"
+    return None
 
 
 # -- choosing the rubric -------------------------------------------------------
@@ -234,17 +260,24 @@ class Rubrics:
 
     def resolve(self, spec: Any, case: Case) -> tuple[str, str, Rubric]:
         """(label, family, rubric): a layer's family is the rubric it is applied to."""
+        label, family, rubric, _family_rubric = self.resolve_family(spec, case)
+        return label, family, rubric
+
+    def resolve_family(self, spec: Any, case: Case) -> tuple[str, str, Rubric, Rubric]:
+        """As `resolve`, with the family's own rubric (whose custom rules coverage counts)."""
         if spec is None:
             label, rubric = self.default()
-            return label, label, rubric
+            return label, label, rubric, rubric
         if isinstance(spec, str):
-            return spec, spec, self._named(spec, case.file.parent)
+            rubric = self._named(spec, case.file.parent)
+            return spec, spec, rubric, rubric
         if isinstance(spec, dict):
             layer = dict(spec)
             parent = layer.pop("extends", None)
-            _, family, base = self.resolve(parent, case)
+            _, family, base, _ = self.resolve_family(parent, case)
             try:
-                return f"{family} + case", family, base.with_layer(layer, f"{case.name}: rubric")
+                return (f"{family} + case", family,
+                        base.with_layer(layer, f"{case.name}: rubric"), base)
             except RubricError as exc:
                 raise CaseError(str(exc)) from exc
         raise CaseError(f"'rubric' must be a rubric name, a path or a mapping (got {spec!r})")
@@ -289,13 +322,27 @@ def run_cases(target: Path, rubric: Path | None = None) -> list[Outcome]:
 def run_case(case: Case, spec: Any, rubrics: Rubrics) -> Outcome:
     label = family = spec if isinstance(spec, str) else "case rubric"
     try:
-        label, family, rubric = rubrics.resolve(spec, case)
+        label, family, rubric, family_rubric = rubrics.resolve_family(spec, case)
+        undeclared = _undeclared(case.expect, rubric)
+        if undeclared:
+            raise CaseError(undeclared)
         findings = review_case(case, rubric)
     except (CaseError, RubricError, SourceError) as exc:
         return Outcome(case.name, label, family, case.expect, invalid=str(exc))
     missing, unexpected = compare(case.expect, findings)
+    own = check_of("custom", family_rubric)
     return Outcome(case.name, label, family, case.expect, missing, unexpected,
-                   note_path=case.note.path if case.note else None)
+                   note_path=case.note.path if case.note else None,
+                   family_rules=tuple(own.RULES) if own is not None else (),
+                   family_off=_off(family_rubric))
+
+
+def _off(rubric: Rubric) -> tuple[str, ...]:
+    """Built-in rules the rubric turns off (the rule, or its whole check): no case can
+    expect them, so coverage does not ask for one."""
+    return tuple(rule for rule, module in ALL_RULES.items()
+                 if not rubric.check_enabled(module.ID)
+                 or rubric.severity(module.ID, rule, module.RULES[rule]) == "off")
 
 
 def compare(expected: list[Expected], findings: list[Finding]
@@ -441,7 +488,14 @@ def coverage(outcomes: list[Outcome]) -> dict[str, set[str]]:
 
 
 def uncovered(outcomes: list[Outcome]) -> dict[str, list[str]]:
-    """Per rubric, the rules no passing case expects."""
+    """Per rubric, the rules no passing case expects: the built-in rules it does not turn
+    off, and the custom rules it declares itself (not those a case's own layer adds)."""
     rules = expectable_rules()
-    return {label: [r for r in rules if r not in found]
+    declared: dict[str, dict[str, None]] = {}
+    off: dict[str, set[str]] = {}
+    for outcome in outcomes:
+        declared.setdefault(outcome.family, {}).update(dict.fromkeys(outcome.family_rules))
+        off.setdefault(outcome.family, set()).update(outcome.family_off)
+    return {label: [r for r in [*rules, *declared.get(label, {})]
+                    if r not in found and r not in off.get(label, set())]
             for label, found in sorted(coverage(outcomes).items())}

@@ -458,13 +458,15 @@ def progress_line(stream) -> Callable | None:
 
 
 def complete_rule(_ctx, _param, incomplete: str) -> list:
-    """Shell completion for `explain`: checks, then rules by long and short name."""
+    """Shell completion for `explain`: checks, then rules by long and short name (a
+    rubric's custom rules are known only once a rubric is read: `explain custom` lists
+    them)."""
     from click.shell_completion import CompletionItem
 
     from reviewer.checks import ALL_RULES, BY_ID, PER_CHECK_RULES, SHORT_NAMES
 
-    names = [*BY_ID, *ALL_RULES, *(f"{c}.{r}" for c in BY_ID for r in PER_CHECK_RULES),
-             *SHORT_NAMES]
+    names = [*BY_ID, "custom", *ALL_RULES,
+             *(f"{c}.{r}" for c in BY_ID for r in PER_CHECK_RULES), *SHORT_NAMES]
     seen: dict[str, None] = dict.fromkeys(n for n in names if n.startswith(incomplete))
     return [CompletionItem(name) for name in seen]
 
@@ -478,14 +480,20 @@ def explain(name: str, rubric: Path | None, kb_dir: Path) -> None:
     """Print the documentation of a check or of one rule, with the effective settings.
 
     NAME is a check (wiki_links), a rule by its long (wiki_links.broken-link) or short
-    (broken-link) name, or a check's judge rule (wiki_links.judge)."""
+    (broken-link) name, or a check's judge rule (wiki_links.judge); `custom` and the
+    rubric's custom rules (custom.<name>, or <name>) too."""
     from reviewer.checks import BY_ID, lookup_rule, suggest_names
     from reviewer.rubric import load_rubric
 
     module = BY_ID.get(name)
     rule = None if module else lookup_rule(name)
-    if module is None and rule is None:
-        close = suggest_names(name)
+    if module is None and rule is None:  # the rubric's own rules are known once it is read
+        loaded = load_rubric(rubric, kb_dir)
+        rule = lookup_rule(name, loaded)
+        if name.strip() == "custom" or rule is not None:
+            click.echo(_explain_custom(rule, loaded))
+            return
+        close = suggest_names(name, loaded)
         hint = f"; did you mean {' or '.join(close)}?" if close else \
             "; `claim-review explain CHECK` lists a check's rules"
         raise UsageFailure(f"unknown check or rule '{name}'{hint}")
@@ -514,7 +522,38 @@ def _explain_rule(rule: str, loaded) -> str:
 def _judge_check(rule: str):
     from reviewer.checks import BY_ID
 
-    return BY_ID[rule.removesuffix(".judge")]
+    return BY_ID[rule.partition(".")[0]]  # a judge or internal-error rule's check
+
+
+def _explain_custom(rule: str | None, loaded) -> str:
+    """The custom check and the rubric's custom rules, or one of them: its description
+    from the rubric and its settings."""
+    from reviewer.checks import check_of, documentation, rule_doc
+    from reviewer.checks import custom as custom_check
+
+    own = check_of("custom", loaded)
+    title = f"custom: {custom_check.TITLE}"
+    if rule is None:
+        lines = [f"custom — {custom_check.TITLE}", "", documentation(custom_check), "",
+                 "Rules of this rubric (effective severity):"]
+        if own is None:
+            return "\n".join([*lines, "  (none: the rubric declares no custom rules; "
+                              "docs/guide.md, Write a custom check, shows how)"])
+        lines += [f"  {r}: {_custom_severity(r, own)}" for r in [*own.RULES, *own.CRITERIA]]
+        return "\n".join([*lines, "  custom.internal-error: error"])
+    lines = [f"{rule} — severity: {_custom_severity(rule, own)} ({title})", "",
+             rule_doc(rule, loaded), ""]
+    declared = own.rules.get(rule) if own is not None else None
+    if declared is not None:
+        lines += [*custom_check.describe(declared), ""]
+    lines.append("The whole check and its other rules: claim-review explain custom")
+    return "\n".join(lines)
+
+
+def _custom_severity(rule: str, own) -> str:
+    if own is not None and rule in own.CRITERIA:
+        return f"at most {own.CRITERIA[rule]} (LLM judge)"
+    return own.RULES.get(rule, "error") if own is not None else "error"
 
 
 def _effective(rule: str, loaded) -> str:

@@ -52,11 +52,11 @@ def review_base(ctx: ReviewContext, base_versions: dict[str, Claim]) -> BaseRevi
         head = head_of.get(report.path)
         if head is None:
             continue
-        suppress.apply(report, None)  # merged suppressions were in force at base
+        suppress.apply(report, None, ctx.rubric)  # merged ones were in force at base
         report.findings = leveled(report.findings, ctx.rubric)
         out.reports[head] = report
         out.judge_failures[head] = failures.get(report.path, set())
-        out.directives[head] = suppress.keys_of(base_versions[head])
+        out.directives[head] = suppress.keys_of(base_versions[head], ctx.rubric)
     return out
 
 
@@ -75,7 +75,8 @@ def classify(report: FileReport, base: BaseReview) -> None:
     failed = base.judge_failures.get(report.path, set())
     for finding in report.findings:
         if finding.source == "judge":
-            finding.status = EXISTING if finding.check in failed else NEW
+            criterion = finding.rule if finding.rule in failed else finding.check
+            finding.status = EXISTING if criterion in failed else NEW
             continue
         key = finding.fingerprint()
         if remaining[key] > 0 and may_be_existing(finding):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from reviewer.checks import BY_ID, CHECKS
+from reviewer.checks import checks_for
 from reviewer.claim import Claim
 from reviewer.findings import ERROR, OFF, Finding
 from reviewer.kb import ReviewContext
@@ -22,7 +22,7 @@ Progress = Callable[[str, int, int], None]  # (stage, done, total), for long who
 
 def run_checks(ctx: ReviewContext, progress: Progress | None = None) -> list[FileReport]:
     rubric = ctx.rubric
-    enabled = [m for m in CHECKS if rubric.check_enabled(m.ID)]
+    enabled = [m for m in checks_for(rubric) if rubric.check_enabled(m.ID)]
     options = {m.ID: rubric.options(m.ID) for m in enabled}
     tell = progress or (lambda stage, done, total: None)
     preparing = [m for m in enabled if hasattr(m, "prepare")]
@@ -53,11 +53,12 @@ def run_checks(ctx: ReviewContext, progress: Progress | None = None) -> list[Fil
 
 def _applying(enabled: list[Any], note: Claim, rubric: Rubric) -> list[Any]:
     """Every enabled check for a claim; for a note of another declared type, its schema
-    and the checks its type lists."""
+    and the checks its type lists, and those that choose types themselves (OWN_TYPES)."""
     kind = rubric.document_type(note.kind) if note.kind != "claim" else None
     if kind is None:
         return enabled
-    return [m for m in enabled if m.ID == "schema" or m.ID in kind.checks]
+    return [m for m in enabled if m.ID == "schema" or m.ID in kind.checks
+            or getattr(m, "OWN_TYPES", False)]
 
 
 def _run(module: Any, claim: Claim, ctx: ReviewContext, options: dict) -> list[Finding]:
@@ -85,8 +86,9 @@ def _crash(module: Any, path: str, exc: Exception) -> Finding:
 def leveled(findings: list[Finding], rubric: Rubric) -> list[Finding]:
     """Each finding at the rubric's severity for its rule; `off` drops it."""
     kept = []
+    checks = {m.ID: m for m in checks_for(rubric)}
     for finding in findings:
-        module = BY_ID.get(finding.check)
+        module = checks.get(finding.check)
         default = module.RULES.get(finding.rule, finding.severity or ERROR) if module else ERROR
         finding.severity = rubric.severity(finding.check, finding.rule, default)
         if finding.severity != OFF:

@@ -51,7 +51,8 @@ class Finding:
 
     def subject(self) -> str:
         """What the finding is about, independent of where it sits and how it is worded:
-        the link target, the field and its value, the duplicate, the quoted word."""
+        the link target, the field and its value, the duplicate, the quoted word, the
+        text a custom rule matched."""
         extras = self.extras
         if extras.get("duplicate_of"):
             return f"duplicate_of={extras['duplicate_of']}"
@@ -61,7 +62,7 @@ class Finding:
         if extras.get("field") is not None:
             value = f"={extras['value']}" if extras.get("value") is not None else ""
             return f"field={extras['field']}{value}"
-        for key in ("value", "word", "level"):
+        for key in ("value", "word", "level", "match"):
             if extras.get(key) is not None:
                 return f"{key}={extras[key]}"
         candidates = extras.get("candidates")

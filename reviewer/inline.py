@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from reviewer.checks import BY_ID
+from reviewer.checks import check_of
 from reviewer.claim import Claim
 from reviewer.findings import INFO, NEW, RANK, Finding
 from reviewer.kb import ReviewContext
@@ -128,7 +128,7 @@ def _has_cr(path: str, ctx: ReviewContext) -> bool:
 
 def _fix(f: Finding, text: str, claim: Claim, ctx: ReviewContext) -> str | None:
     """The finding's check offers the fix through its `fix` hook, if it has one."""
-    module = BY_ID.get(f.check)
+    module = check_of(f.check, ctx.rubric)
     fix = getattr(module, "fix", None)
     if fix is None or not ctx.rubric.check_enabled(f.check):
         return None

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reviewer.checks import BY_ID, CHECKS
+from reviewer.checks import BY_ID, CHECKS, custom
 from reviewer.findings import OFF, RANK, Finding
 from reviewer.kb import OK, ReviewContext
 from reviewer.review import USAGE_FIELDS, FileReport, JudgeSummary
@@ -218,11 +218,17 @@ class Job:
     key: str  # result-cache key: a hash of everything the answer depends on
     checks: list[str]
     references: dict[str, tuple[str, set[str]]]  # check -> (answer field, paths it may name)
+    ceilings: dict[str, str] = field(default_factory=dict)  # custom.<name> -> its severity
 
 
 def _job(report: FileReport, ctx: ReviewContext, settings: JudgeSettings, checks: list[str],
          shared: dict[str, Any]) -> Job:
-    """The request for one claim; `shared` holds the parts every claim of the run shares."""
+    """The request for one claim; `shared` holds the parts every claim of the run shares.
+    The rubric's own criteria (custom.<name>) that apply to the claim are asked too."""
+    own = _custom_criteria(report, ctx)
+    if own:
+        checks = [*checks, *(rule.id for rule in own)]
+        shared = {**shared, "schema": answer_schema(checks)}
     candidates = {m.ID: m.judge_candidates(report.claim, ctx) for m in _referring(checks)}
     request: dict[str, Any] = {
         "model": settings.model,
@@ -240,12 +246,19 @@ def _job(report: FileReport, ctx: ReviewContext, settings: JudgeSettings, checks
     text = json.dumps([PROMPT_VERSION, request], sort_keys=True, ensure_ascii=False)
     references = {check: (BY_ID[check].JUDGE_REFERENCE[0], {c["path"] for c in found})
                   for check, found in candidates.items()}
-    return Job(report, request, hashlib.sha256(text.encode()).hexdigest(), checks, references)
+    return Job(report, request, hashlib.sha256(text.encode()).hexdigest(), checks, references,
+               {rule.id: rule.severity for rule in own})
+
+
+def _custom_criteria(report: FileReport, ctx: ReviewContext) -> list[Any]:
+    """The rubric's judge rules (custom `kind: judge`) that apply to this claim."""
+    own = custom.for_rubric(ctx.rubric)
+    return own.criteria_for(report.claim) if own is not None else []
 
 
 def _referring(checks: list[str]) -> list[Any]:
     """Checks whose judge criterion may name one of the notes it is shown."""
-    return [BY_ID[c] for c in checks if hasattr(BY_ID[c], "judge_candidates")]
+    return [BY_ID[c] for c in checks if c in BY_ID and hasattr(BY_ID[c], "judge_candidates")]
 
 
 def instructions(checks: list[str]) -> str:
@@ -268,6 +281,7 @@ def system_blocks(ctx: ReviewContext, settings: JudgeSettings,
                   "What you judge: " + " ".join(settings.criteria.get(module.ID, "").split()), "",
                   "What the deterministic check already does (its documentation):", "",
                   (module.__doc__ or "").strip(), ""]
+    parts += _custom_parts(ctx)
     if settings.focus.strip():
         parts += [f"## Your focus as {ctx.rubric.reviewer_name}", "",
                   " ".join(settings.focus.split()), ""]
@@ -296,6 +310,21 @@ def domain_context(ctx: ReviewContext, settings: JudgeSettings) -> list[str]:
         used += len(line) + 1
     return [f"## Claims already in {', '.join(sorted(wanted))}", "",
             block("untrusted_domain_claims", "\n".join(lines) or "(none yet)"), ""]
+def _custom_parts(ctx: ReviewContext) -> list[str]:
+    """The rubric's own criteria (custom `kind: judge`), each a question with examples. All
+    are in the shared prefix; the claim's message says which of them to answer."""
+    own = custom.for_rubric(ctx.rubric)
+    parts: list[str] = []
+    for rule in own.rules.criteria if own is not None else ():
+        if rule.severity == "off":
+            continue
+        parts += [f"## Criterion `{rule.id}`: the rubric's own question", "",
+                  "What you judge: " + rule.question, "", "Why the rubric asks: "
+                  + rule.description, ""]
+        parts += [f"Fails, for example: {text}" for text in rule.fail_examples]
+        parts += [f"Passes, for example: {text}" for text in rule.pass_examples]
+        parts += [""] if rule.fail_examples or rule.pass_examples else []
+    return parts
 
 
 def claim_message(report: FileReport, ctx: ReviewContext, settings: JudgeSettings,
@@ -369,7 +398,7 @@ def answer_schema(checks: list[str]) -> dict[str, Any]:
             "quote": {"type": "string",
                       "description": "The exact words of the claim the verdict rests on."},
         }
-        module = BY_ID[check]
+        module = BY_ID.get(check)  # None for the rubric's own criteria (custom.<name>)
         if hasattr(module, "judge_candidates"):
             name, help_text = module.JUDGE_REFERENCE
             props[name] = {"type": "string", "description": help_text[0].upper() + help_text[1:]}
@@ -773,6 +802,8 @@ def _merge(result: JudgeResult, settings: JudgeSettings, jobs: list[Job],
 
 def _finding(item: dict[str, Any], job: Job, settings: JudgeSettings) -> Finding | None:
     check = item["criterion"]
+    if check in job.ceilings:
+        return _custom_finding(item, job)
     named = item.get("reference")  # a candidate the judge names (e.g. duplicate_of)
     ceiling = settings.confirmed_duplicate if named else settings.severity[check]
     if ceiling == OFF:
@@ -784,6 +815,15 @@ def _finding(item: dict[str, Any], job: Job, settings: JudgeSettings) -> Finding
     return Finding(check, f"{check}.judge", severity, job.report.path,
                    _line_of(item["quote"], job.report.claim), item["rationale"].rstrip(" ."),
                    extras=extras, source="judge")
+
+
+def _custom_finding(item: dict[str, Any], job: Job) -> Finding:
+    """A failed custom criterion: `custom.<name>`, at most at the rule's severity."""
+    rule = item["criterion"]
+    severity = min(item["severity"], job.ceilings[rule], key=lambda level: RANK[level])
+    return Finding(custom.ID, rule, severity, job.report.path,
+                   _line_of(item["quote"], job.report.claim), item["rationale"].rstrip(" ."),
+                   extras={"quote": item["quote"]}, source="judge")
 
 
 def _line_of(quote: str, claim: Any) -> int:

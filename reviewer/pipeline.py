@@ -53,7 +53,7 @@ def build_review(change: Change, no_llm: bool = False, judge: Judge | None = Non
     base = review_base(ctx, change.base_versions) if change.compared else BaseReview()
     for report in reports:
         suppress.apply(report, base.directives.get(report.path, set())
-                       if change.compared else None)
+                       if change.compared else None, rubric)
         report.findings = leveled(report.findings, rubric)
         classify(report, base)
         report.findings.sort(key=Finding.sort_key)

@@ -83,9 +83,10 @@ class Review:
         return [f for report in self.files for f in report.findings]
 
     def summary(self) -> dict[str, Any]:
-        from reviewer.checks import CHECKS
+        from reviewer.checks import checks_for
 
-        by_check: dict[str, dict[str, int]] = {m.ID: dict.fromkeys(SEVERITIES, 0) for m in CHECKS}
+        by_check: dict[str, dict[str, int]] = {m.ID: dict.fromkeys(SEVERITIES, 0)
+                                               for m in checks_for(self.rubric)}
         for finding in self.findings:
             by_check.setdefault(finding.check, dict.fromkeys(SEVERITIES, 0))
             by_check[finding.check][finding.severity] += 1

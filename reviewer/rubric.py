@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from reviewer.custom_rules import CustomRules
 from reviewer.settings import (
     LEVELS,
     DocumentType,
@@ -32,7 +33,8 @@ KB_CONFIG = ".claim-review.yaml"
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "rubrics"
 FREE_MAPS = {("checks", "*", "severity"), ("judge", "criteria"), ("judge", "pricing"),
              ("types",),
-             ("github", "territories")}
+             ("github", "territories"),
+             ("custom",)}  # its rules are checked by custom_rules.CustomRules
 
 
 class _Loader(SafeLoader):
@@ -45,6 +47,27 @@ _Loader.yaml_implicit_resolvers = {
     for first, resolvers in SafeLoader.yaml_implicit_resolvers.items()}
 _Loader.add_implicit_resolver("tag:yaml.org,2002:bool",
                               re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+
+
+def _one_rule_per_name(loader: SafeLoader, node: yaml.MappingNode, deep: bool = False):
+    """Two custom rules of one name in a rubric file are an error: YAML would keep the
+    last and silently drop the first."""
+    for key, value in node.value:
+        if isinstance(key, yaml.ScalarNode) and key.value == "custom" \
+                and isinstance(value, yaml.MappingNode):
+            seen: dict[Any, int] = {}
+            for name, _rule in value.value:
+                line = name.start_mark.line + 1
+                if isinstance(name, yaml.ScalarNode) and name.value in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"custom rule '{name.value}' is declared twice (lines "
+                        f"{seen[name.value]} and {line}); give each rule its own name",
+                        name.start_mark)
+                seen[getattr(name, "value", None)] = line
+    return SafeLoader.construct_mapping(loader, node, deep)
+
+
+_Loader.construct_mapping = _one_rule_per_name  # type: ignore[method-assign]
 
 
 def builtin_dir() -> Path:
@@ -86,6 +109,8 @@ class Rubric:
             raise RubricError(f"{where}: 'types.{self.claim_type}' is the claim type; "
                               "claims take their schema from the 'schema' section")
         self._options = {check_id: _options(module, data) for check_id, module in BY_ID.items()}
+        self.custom = _custom(data, where, self.claim_type, list(self.types))
+        self._options["custom"] = {}  # custom rules carry their settings in self.custom
         baseline = data.get("baseline") or ""
         if not isinstance(baseline, str) or baseline.startswith(("/", "\\")) \
                 or ".." in baseline.replace("\\", "/").split("/"):
@@ -232,6 +257,19 @@ def _options(module: Any, data: dict[str, Any]) -> dict[str, Any]:
     options.update({k: copy.deepcopy(v) for k, v in data["checks"].get(module.ID, {}).items()
                     if k not in ("enabled", "severity")})
     return options
+
+
+def _custom(data: dict[str, Any], where: str, claim_type: str, types: list[str]
+            ) -> CustomRules:
+    """The `custom:` section, typed. Its names may not shadow a check or a built-in rule's
+    short name, which `explain` and suppressions resolve first."""
+    from reviewer.checks import BY_ID, PER_CHECK_RULES, SHORT_NAMES
+
+    levels = data["schema"].get("confidence") or []
+    taken = {*BY_ID, *SHORT_NAMES, *PER_CHECK_RULES, "custom"}
+    names = {claim_type: "claim", **{name: name for name in types}}
+    return CustomRules.from_data(data.get("custom") or {}, where,
+                                 tuple(str(level) for level in levels), names, taken)
 
 
 def load_rubric(explicit: Path | None = None, kb_root: Path | None = None) -> Rubric:

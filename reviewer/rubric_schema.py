@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from reviewer.checks import BY_ID, rule_doc
+from reviewer.custom_rules import KEYS, KINDS, MAX_EXAMPLES, MAX_NAME, NAME, SCOPES
 from reviewer.rubric import FREE_MAPS, builtin_data, builtin_names
 from reviewer.settings import (
     FAIL_ON,
@@ -129,7 +130,51 @@ def _free_map(path: tuple[str, ...]) -> dict[str, Any]:
     if path == ("github", "territories"):
         return {"type": "object", "additionalProperties": {
             "type": "array", "items": {"type": "string", "minLength": 1}}}
+    if path == ("custom",):
+        return _custom()
     return {"type": "object"}
+
+
+def _custom() -> dict[str, Any]:
+    """The `custom:` section: rule names to rules, the keys each kind takes (as
+    custom_rules checks them); what only the loader can say (levels and types the rubric
+    knows, patterns that are safe to run) stays there."""
+    texts = {"type": "array", "items": {"type": "string", "minLength": 1}}
+    examples = {"type": "array", "maxItems": MAX_EXAMPLES, "items": {"type": "string"}}
+    properties: dict[str, Any] = {
+        "kind": {"enum": list(KINDS)},
+        "description": {"type": "string", "minLength": 1,
+                        "description": "What the rule flags and why (claim-review explain)."},
+        "severity": {"enum": list(LEVELS), "default": "warning"},
+        "levels": {**texts, "description": "Only notes at these confidence levels."},
+        "types": {**texts, "description": "Only notes of these types (default: claims)."},
+        "scope": {"type": "array", "items": {"enum": list(SCOPES)}, "minItems": 1},
+        "words": {"type": ["array", "object"]},
+        "patterns": {"type": ["array", "object"]},
+        "message": {"type": "string"},
+        "hint": {"type": "string"},
+        "fix": {"type": "boolean", "default": False},
+        "sections": {**texts, "minItems": 1},
+        "or_fields": texts,
+        "question": {"type": "string", "minLength": 1},
+        "examples": {"type": "object", "properties": {"fail": examples, "pass": examples},
+                     "additionalProperties": False},
+    }
+    lists = {"type": "array", "minItems": 1, "items": {"type": "string"}}
+    swaps = {"type": "object", "minProperties": 1, "additionalProperties": {"type": "string"}}
+    needs = {"existence": {"properties": {"words": lists, "patterns": lists}},
+             "substitution": {"properties": {"words": swaps, "patterns": swaps}},
+             "required-section": {"required": ["sections"]},
+             "judge": {"required": ["question"]}}
+    per_kind = [{"if": {"properties": {"kind": {"const": kind}}},
+                 "then": {"propertyNames": {"enum": sorted(KEYS[kind])}, **needs[kind]}}
+                for kind in KINDS]
+    rule = {"type": "object", "properties": properties, "required": ["kind", "description"],
+            "additionalProperties": False, "allOf": per_kind}
+    return {"type": "object", "additionalProperties": rule,
+            "propertyNames": {"pattern": f"^{NAME.pattern}$", "maxLength": MAX_NAME},
+            "description": "Custom rules, reported as custom.<name> (see rubrics/default.yaml "
+                           "and docs/guide.md, Write a custom check)."}
 
 
 def _check(module: Any, section: dict[str, Any]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ silenced.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from reviewer.checks.schema import READING_RULES
 from reviewer.claim import Claim, fenced
@@ -48,8 +49,9 @@ class Directive:
         return self.kind == WHOLE_FILE or finding.line == self.line + 1
 
 
-def directives(claim: Claim) -> tuple[list[Directive], list[Finding]]:
-    """The note's directives, and a finding for each one that cannot be used."""
+def directives(claim: Claim, rubric: Any = None) -> tuple[list[Directive], list[Finding]]:
+    """The note's directives, and a finding for each one that cannot be used. With the
+    rubric, its custom rules can be named too (custom.<name>, or <name>)."""
     found: list[Directive] = []
     problems: list[Finding] = []
     lines = claim.text.split("\n")
@@ -60,7 +62,7 @@ def directives(claim: Claim) -> tuple[list[Directive], list[Finding]]:
         if parsed is None:
             continue
         kind, names, reason = parsed
-        rules, unknown = _rules(names)
+        rules, unknown = _rules(names, rubric)
         if unknown or not rules or not reason:
             problems.append(_invalid(claim.path, number, line.strip(), unknown, reason))
             continue
@@ -85,10 +87,10 @@ def _parse(line: str) -> tuple[str, list[str], str] | None:
     return None
 
 
-def _rules(names: list[str]) -> tuple[tuple[str, ...], list[str]]:
+def _rules(names: list[str], rubric: Any = None) -> tuple[tuple[str, ...], list[str]]:
     from reviewer.checks import lookup_rule
 
-    found = [(name, lookup_rule(name)) for name in names]
+    found = [(name, lookup_rule(name, rubric)) for name in names]
     return tuple(sorted({rule for _n, rule in found if rule})), \
         [name for name, rule in found if rule is None]
 
@@ -107,13 +109,13 @@ def _invalid(path: str, line: int, text: str, unknown: list[str], reason: str) -
                 f"suppression {what}, so it is ignored", hint, value=text)
 
 
-def apply(report: FileReport, base_keys: set[tuple] | None) -> None:
+def apply(report: FileReport, base_keys: set[tuple] | None, rubric: Any = None) -> None:
     """Silence the findings the note's directives cover. `base_keys`: the directives the
     base version had (diff, pr), or None when there is no base to compare with (check)."""
     claim = report.claim
     if claim is None or claim.unreadable:
         return
-    found, problems = directives(claim)
+    found, problems = directives(claim, rubric)
     report.findings.extend(problems)
     used: set[Directive] = set()
     active = [d for d in found if base_keys is None or d.key() in base_keys]
@@ -142,8 +144,8 @@ def apply(report: FileReport, base_keys: set[tuple] | None) -> None:
                 "remove the comment", value=directive.text))
 
 
-def keys_of(claim: Claim | None) -> set[tuple]:
+def keys_of(claim: Claim | None, rubric: Any = None) -> set[tuple]:
     """The directive keys of a note's base version, which a change may rely on."""
     if claim is None or claim.unreadable:
         return set()
-    return {d.key() for d in directives(claim)[0]}
+    return {d.key() for d in directives(claim, rubric)[0]}

@@ -160,3 +160,56 @@ def test_a_shared_kb_folder_and_hidden_yaml(tmp_path):
         "    See [[Existing note]] and [[Missing note]].\n"))
     result = cli("rubric", "test", str(tmp_path))
     assert result.output.splitlines() == ["passed  links.yaml [default]", "1 passed, 0 failed"]
+
+
+CUSTOM = CASES / "custom" / "existence.yaml"
+
+
+def test_a_custom_rule_case_passes_and_a_broken_one_fails(tmp_path):
+    good = cli("rubric", "test", str(CUSTOM))
+    assert good.exit_code == 0 and good.output.splitlines() == [
+        "passed  existence.yaml [default + case]", "1 passed, 0 failed"]
+    text = CUSTOM.read_text(encoding="utf-8")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(text.replace("{rule: custom.hype, line: 4, severity: error}",
+                                   "{rule: custom.hype, line: 5, severity: error}")
+                      .replace("words: [revolutionary, game changer]",
+                               "words: [revolutionary, game changer, audit]"),
+                      encoding="utf-8")
+    result = cli("rubric", "test", str(broken))
+    assert result.exit_code == 1
+    assert "    missing finding: custom.hype (error) on line 5" in result.output
+    assert "    unexpected finding: custom.hype (error) on line 4: the description says " \
+           "'paradigm-shifting'" in result.output
+    assert "    unexpected finding: custom.hype (error) on line 4: the description says " \
+           "'audit'" in result.output  # and line 12 holds two findings where one is expected
+    assert result.output.count("unexpected finding: custom.hype (error) on line 12") == 1
+
+
+def test_a_case_naming_a_custom_rule_its_rubric_lacks_is_invalid(tmp_path):
+    text = CUSTOM.read_text(encoding="utf-8")
+    (tmp_path / "typo.yaml").write_text(text.replace("{rule: custom.hype, line: 4",
+                                                     "{rule: custom.hyp, line: 4"),
+                                        encoding="utf-8")
+    (tmp_path / "judge.yaml").write_text(
+        text.replace("      kind: existence\n", "      kind: judge\n      question: Is it "
+                     "hype?\n").replace("      words: [revolutionary, game changer]\n", "")
+        .replace("      patterns: ['(?i:paradigm[- ]shift\\w*)']\n", ""), encoding="utf-8")
+    result = cli("rubric", "test", str(tmp_path))
+    assert result.exit_code == 1
+    assert "invalid case: 'expect' names custom.hyp, which the rubric does not declare" \
+        in result.output
+    assert "invalid case: 'expect' names custom.hype, a question for the LLM judge; rubric " \
+           "tests run without the judge" in result.output
+
+
+def test_coverage_asks_for_the_custom_rules_a_rubric_declares(tmp_path):
+    (tmp_path / ".own.yaml").write_text(
+        "extends: default\ncustom:\n  hype:\n    kind: existence\n    description: d\n"
+        "    words: [revolutionary]\n", encoding="utf-8")
+    write_case(tmp_path, "clean.yaml", "expect: []", rubric=".own.yaml")
+    outcomes = run_cases(tmp_path)
+    assert uncovered(outcomes)[".own.yaml"][-1] == "custom.hype"
+    teleo = [o for o in run_cases(CASES / "teleo-codex") if o.family == "teleo-codex"]
+    assert "custom.counter-evidence" in teleo[0].family_rules
+    assert "confidence.no-counter-evidence" in teleo[0].family_off  # its custom rule says it

@@ -119,3 +119,42 @@ def test_an_editor_comment_on_the_first_line_is_fine(tmp_path):
     (tmp_path / KB_CONFIG).write_text("# yaml-language-server: $schema=.claim-review.schema."
                                       "json\nextends: teleo-codex\n", encoding="utf-8")
     assert load_rubric(None, tmp_path).reviewer_name == "Leo (claim-review)"
+
+
+GOOD_RULE = {"kind": "existence", "description": "d", "words": ["x"]}
+
+
+@pytest.mark.parametrize("rule", [
+    {**GOOD_RULE, "kind": "spelling"},
+    {**GOOD_RULE, "scope": ["footer"]},
+    {**GOOD_RULE, "question": "q"},  # a key of another kind
+    {**GOOD_RULE, "severity": "fatal"},
+    {"kind": "existence", "words": ["x"]},  # no description
+    {**GOOD_RULE, "kind": "substitution"},  # words must map to replacements
+    {"kind": "required-section", "description": "d"},  # no sections
+    {"kind": "judge", "description": "d"},  # no question
+    {"kind": "judge", "description": "d", "question": "q", "examples": {"maybe": []}},
+])
+def test_a_bad_custom_rule_is_refused_by_both(tmp_path, rule):
+    layer = {"custom": {"x": rule}}
+    assert list(VALIDATOR.iter_errors(layer)), "the schema accepts it"
+    assert rejected_by_loader(tmp_path, layer), "the loader accepts it"
+
+
+def test_a_bad_custom_rule_name_is_refused_by_both(tmp_path):
+    layer = {"custom": {"Hype": GOOD_RULE}}
+    assert list(VALIDATOR.iter_errors(layer)) and rejected_by_loader(tmp_path, layer)
+
+
+def test_every_kind_of_custom_rule_validates(tmp_path):
+    layer = {"custom": {
+        "hype": GOOD_RULE,
+        "plain": {"kind": "substitution", "description": "d", "words": {"utilize": "use"},
+                  "fix": True, "scope": ["body"]},
+        "limits": {"kind": "required-section", "description": "d", "levels": ["likely"],
+                   "sections": ["Limitations"], "or_fields": ["challenged_by"]},
+        "value": {"kind": "judge", "description": "d", "question": "q",
+                  "examples": {"fail": ["a"], "pass": ["b"]}},
+    }}
+    assert list(VALIDATOR.iter_errors(layer)) == []
+    assert rejected_by_loader(tmp_path, layer) is None

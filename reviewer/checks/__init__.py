@@ -24,10 +24,21 @@ Optional
         applied, or None; `pr` offers it as a one-click suggestion
     judge_candidates(claim, ctx) -> existing notes the LLM judge sees for this claim and
         may name in the answer field JUDGE_REFERENCE (e.g. duplicate_of)
+    OWN_TYPES  true: the check applies to notes of every declared type and chooses for
+        itself, rule by rule (the engine otherwise runs on such notes only the checks
+        their type lists)
+
+The seventh check, `custom`, is the rubric's own rules (its `custom:` section): a
+`custom.CustomCheck` built per rubric with the same contract, whose RULES come from the
+rubric. `checks_for(rubric)` gives the checks a review under a rubric runs, and the
+lookups below take the rubric to know its custom rules.
 """
+
+from typing import Any
 
 from reviewer.checks import (
     confidence,
+    custom,
     duplication,
     schema,
     source_quality,
@@ -45,28 +56,58 @@ PER_CHECK_RULES = ("judge", "internal-error")
 SHORT_NAMES = {rule.split(".", 1)[1]: rule for rule in ALL_RULES}
 
 
-def lookup_rule(name: str) -> str | None:
-    """The long id of a rule named long or short, or None."""
+def checks_for(rubric: Any) -> list[Any]:
+    """The checks a review under `rubric` runs, in the order of the review's sections:
+    the six, then `custom` when the rubric declares custom rules."""
+    own = custom.for_rubric(rubric)
+    return [*CHECKS, own] if own is not None else list(CHECKS)
+
+
+def check_of(check_id: str, rubric: Any = None) -> Any:
+    """The check (module, or the rubric's custom check) with this id, or None."""
+    return {m.ID: m for m in checks_for(rubric)}.get(check_id)
+
+
+def custom_rules(rubric: Any) -> list[str]:
+    """The rubric's custom rule ids: its checked rules, then its judge criteria."""
+    own = custom.for_rubric(rubric)
+    return [*own.RULES, *own.CRITERIA] if own is not None else []
+
+
+def lookup_rule(name: str, rubric: Any = None) -> str | None:
+    """The long id of a rule named long or short, or None. With `rubric`, its custom
+    rules too (custom.<name>, or <name>)."""
     name = name.strip()
     if name in ALL_RULES:
         return name
     check, _, short = name.partition(".")
     if check in BY_ID and short in PER_CHECK_RULES:
         return name
-    return SHORT_NAMES.get(name)
+    if name in SHORT_NAMES or rubric is None or custom.for_rubric(rubric) is None:
+        return SHORT_NAMES.get(name)
+    declared = custom_rules(rubric)
+    if name in declared or name == f"{custom.ID}.internal-error":
+        return name
+    return f"{custom.ID}.{name}" if f"{custom.ID}.{name}" in declared else None
 
 
-def suggest_names(name: str) -> list[str]:
+def suggest_names(name: str, rubric: Any = None) -> list[str]:
     """Checks and rules spelled like `name`, for a did-you-mean."""
     import difflib
 
-    known = [*BY_ID, *ALL_RULES, *SHORT_NAMES]
+    declared = custom_rules(rubric)
+    known = [*BY_ID, *ALL_RULES, *SHORT_NAMES, custom.ID, *declared,
+             *(rule.split(".", 1)[1] for rule in declared)]
     return difflib.get_close_matches(name, known, n=3, cutoff=0.6)
 
 
-def rule_doc(rule: str) -> str:
-    """A rule's own paragraph (the check's RULE_DOCS), or what the judge rule means."""
+def rule_doc(rule: str, rubric: Any = None) -> str:
+    """A rule's own paragraph (the check's RULE_DOCS), or what the judge rule means; a
+    custom rule's is its description in the rubric."""
     check, _, short = rule.partition(".")
+    own = custom.for_rubric(rubric) if check == custom.ID else None
+    if own is not None and rule in own.RULE_DOCS:
+        return own.RULE_DOCS[rule]
     if short == "judge":
         return (f"Raised by the LLM judge when it fails the claim on the {check} criterion "
                 f"(judge.criteria.{check}); its rationale is the message and its quote must "

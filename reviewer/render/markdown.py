@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from reviewer import __version__
-from reviewer.checks import CHECKS
+from reviewer.checks import checks_for
 from reviewer.findings import ERROR, INFO, RANK, WARNING, Finding
 from reviewer.protocol import SIG_CHARS, marker, metadata_line, seal
 from reviewer.render.parts import ICONS, count, usage_line
@@ -29,7 +29,7 @@ def render_markdown(review: Review, max_chars: int | None = None,
     head = _header(review)
     shows = shows or (lambda _finding: True)
     sections = [_section(i, module, review, shows)
-                for i, module in enumerate(CHECKS, start=1)]
+                for i, module in enumerate(checks_for(review.rubric), start=1)]
     sections += _before_the_change(review, shows)
     tail = [_footer(review), ""]
     if metadata is not None:
@@ -164,12 +164,18 @@ def _passed(paths: list[str]) -> list[str]:
 
 
 def _judge_notes(check_id: str, review: Review) -> list[str]:
-    """The judge's reasoning on this criterion (see reviewer/judge.py). A failure it turned
-    into a finding is listed above with its rationale; here it only shows its quote."""
-    notes = review.judge.notes.get(check_id, []) if review.judge else []
+    """The judge's reasoning on this check's criterion, or on each of its own criteria
+    (`custom.<name>`; see reviewer/judge.py). A failure it turned into a finding is listed
+    above with its rationale; here it only shows its quote."""
+    notes = []
+    for criterion, found in (review.judge.notes.items() if review.judge else ()):
+        if criterion == check_id or criterion.startswith(check_id + "."):
+            own = "" if criterion == check_id else f" on {code(criterion)}"
+            notes += [(own, note) for note in found]
     lines = []
-    for note in notes:
-        head = f"- 🧑‍⚖️ {code(note['path'])} judge: **{inline(note.get('verdict', ''))}**"
+    for own, note in notes:
+        head = (f"- 🧑‍⚖️ {code(note['path'])} judge{own}: "
+                f"**{inline(note.get('verdict', ''))}**")
         quote = f"“{inline(note['quote'], 200)}”" if note.get("quote") else ""
         if note.get("finding"):
             lines.append(f"{head}, resting on {quote or 'no quote'} "

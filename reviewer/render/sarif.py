@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from reviewer import __version__
-from reviewer.checks import ALL_RULES, CHECKS, rule_doc
+from reviewer.checks import ALL_RULES, CHECKS, check_of, custom_rules, rule_doc
 from reviewer.findings import ERROR, INFO, NEW, OFF, WARNING, Finding
 from reviewer.render.parts import Display
 from reviewer.review import Review
@@ -29,13 +29,15 @@ LEVELS = {ERROR: "error", WARNING: "warning", INFO: "note", OFF: "none"}
 FINGERPRINT = "claimReview/v1"
 
 
-def all_rules() -> list[str]:
+def all_rules(rubric: Any = None) -> list[str]:
     """Every rule a review can report, in the order of the checks: each check's own
-    rules, then its judge rule and its internal-error rule."""
+    rules, then its judge rule and its internal-error rule; then the rubric's custom
+    rules (its checked rules and judge criteria) and custom.internal-error."""
     rules = []
     for module in CHECKS:
         rules += [*module.RULES, f"{module.ID}.judge", f"{module.ID}.internal-error"]
-    return rules
+    declared = custom_rules(rubric)
+    return [*rules, *declared, "custom.internal-error"] if declared else rules
 
 
 def render_sarif(review: Review, display: Display | None = None) -> str:
@@ -44,7 +46,7 @@ def render_sarif(review: Review, display: Display | None = None) -> str:
 
 def sarif_log(review: Review, display: Display | None = None) -> dict[str, Any]:
     display = display or Display()
-    rules = all_rules()
+    rules = all_rules(review.rubric)
     index = {rule: i for i, rule in enumerate(rules)}
     results = []
     for report in review.files:
@@ -82,7 +84,7 @@ def _occurrence(finding: Finding, seen: Counter[str]) -> int:
 
 
 def _rule(rule: str, review: Review) -> dict[str, Any]:
-    doc = rule_doc(rule)
+    doc = rule_doc(rule, review.rubric)
     check, _, short = rule.partition(".")
     return {
         "id": rule,
@@ -101,6 +103,9 @@ def _severity(rule: str, review: Review) -> str:
         return review.rubric.judge.severity.get(check, WARNING)
     if rule.endswith(".internal-error"):
         return ERROR
+    if rule not in ALL_RULES:  # a custom rule: its severity, or its judge ceiling
+        own = check_of(check, review.rubric)
+        return own.RULES.get(rule) or own.CRITERIA[rule]
     return review.rubric.severity(check, rule, ALL_RULES[rule].RULES[rule])
 
 
