@@ -8,8 +8,9 @@ letters. So every pattern is vetted once, when the rubric loads, and refused whe
 - it can match the empty text (it would match on every line);
 - it uses a backreference or a conditional group (`\\1`, `(?P=name)`, `(?(1)a|b)`);
 - two unbounded repeats (`*`, `+`, `{n,}` or any `{m,n}` above MAX_SMALL) follow each
-  other over characters they share, with nothing between them that the first cannot
-  match: `\\w+\\s*\\w+` and `.*a.*` are refused, `\\d+,\\d+` and `\\w+ly\\b` pass;
+  other over characters they share (a repeat of variable count, `?` or `{1,3}`, counts
+  here too: small choices chained or nested multiply), with nothing between them that
+  the first cannot match: `\\w+\\s*\\w+` and `.*a.*` are refused, `\\d+,\\d+` and `\\w+ly\\b` pass;
 - a repeat that may run more than once holds an unbounded repeat that could run into its
   next pass (the body checked twice in a row, as above): `(\\d+)*`, `(?:\\w+\\s?)+` are
   refused, `(?:,\\d+)*` and `(?:[A-Z]\\w*\\s){0,3}` pass; or it holds alternatives that can
@@ -53,7 +54,8 @@ _ATOMIC = getattr(sre, "ATOMIC_GROUP", None)
 _ZERO_WIDTH = {sre.AT, sre.ASSERT, sre.ASSERT_NOT}
 
 
-ADJACENT = "it has two unbounded repeats in a row over the same characters"
+ADJACENT = ("it has two unbounded repeats in a row over the same characters (a `?` or "
+            "`{m,n}` counts: small choices in a row multiply)")
 NESTED = "it repeats a part whose unbounded repeat can run into the part's next pass"
 
 
@@ -150,7 +152,9 @@ class Analysis:
     def repeat(self, av, open_: frozenset[str], flags: int) -> frozenset[str]:
         low, high, body = av[0], av[1], list(av[2])
         unbounded = _unbounded(high)
-        inner = unbounded or self.has_unbounded(body)
+        # A repeat of variable count is a choice at each position; chained or nested,
+        # even small ones multiply (`a{0,10}a{0,10}...`, `(?:a{1,10}){1,10}`, `a?a?...`).
+        inner = unbounded or low != high or self.has_unbounded(body)
         if high >= 2 and (inner or high > MAX_SMALL):
             self.vet_body(body, unbounded, flags)
         first = self.first(body, flags)
@@ -158,7 +162,8 @@ class Analysis:
             raise UnsafePattern(ADJACENT)
         if high <= 1:  # ? or {0,1}: optional once
             after = self.walk(body, open_, flags)
-            return after | open_ if low == 0 else after
+            # taken or not, what follows may match what it could have
+            return after | open_ | self.all_chars(body, flags) if low == 0 else after
         if not inner:  # a small bounded repeat of fixed things: like a literal
             chars = self.all_chars(body, flags)
             return open_ if chars & open_ or low == 0 else frozenset()
@@ -197,7 +202,7 @@ class Analysis:
     # -- what a piece of pattern can match -------------------------------------------
     def has_unbounded(self, items: list) -> bool:
         for op, av in items:
-            if op in _REPEATS and _unbounded(av[1]):
+            if op in _REPEATS and (_unbounded(av[1]) or av[0] != av[1]):
                 return True
             if any(self.has_unbounded(child) for child in _children(op, av)):
                 return True
