@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from reviewer.claim import normalize_name
+from reviewer.kb import probes
 
 if TYPE_CHECKING:
     from reviewer.change import Change
@@ -66,10 +67,11 @@ def dependents_of(change: Change) -> list[Impact]:
             if name:
                 by_name.setdefault(normalize_name(name), set()).add(i)
     kb = change.ctx.kb
-    kb.load_extras(kb.notes)
+    notes = kb.mentioning(probes(by_name))
+    kb.load_extras(notes)
     skip = set(change.ctx.change_paths) | {path for path, _why, _names in found}
     hits: list[list[str]] = [[] for _ in found]
-    for note in kb.notes:
+    for note in notes:
         if note in skip:
             continue
         for i in _relied_on(kb.info(note), by_name):

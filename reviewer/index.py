@@ -30,6 +30,7 @@ from reviewer import __version__
 from reviewer.claim import Claim, comparable, deslugify, normalize_name
 
 FORMAT = 4
+MAX_GROUPS = 100  # names one prefilter looks for; past it, nothing is filtered out
 CHUNK = 900  # keys per query: SQLite's variable limit is 999 on older builds
 _BLOCK = re.compile(r"(?m)\s\^([A-Za-z0-9-]{1,64})[ \t]*$")
 
@@ -230,6 +231,31 @@ class Index:
                 found[key] = json.loads(text)
             except ValueError:
                 continue
+        return found
+
+    def mentioning(self, keys: list[str], groups: list[list[str]]) -> dict[str, bool]:
+        """key -> whether its stored extra part holds every word of one of `groups`
+        (lower-case ASCII), for the keys whose extra part is stored: a prefilter before
+        loading extras."""
+        found: dict[str, bool] = {}
+        # an empty group matches everything, and past MAX_GROUPS the query grows too
+        # long: no answer, and the caller keeps every note
+        if self._db is None or not groups or len(groups) > MAX_GROUPS or not all(groups):
+            return found
+        # LIKE folds ASCII case, as `probes` assumes, without copying the text as lower()
+        test = " OR ".join("(" + " AND ".join(["extra LIKE ?"] * len(g)) + ")" for g in groups)
+        words = [f"%{w}%" for g in groups for w in g]  # runs of [a-z0-9]: nothing to escape
+        step = max(1, CHUNK - len(words))
+        try:
+            for start in range(0, len(keys), step):
+                chunk = keys[start:start + step]
+                sql = (f"SELECT key, {test} FROM notes WHERE key IN "
+                       f"({','.join('?' * len(chunk))}) AND extra IS NOT NULL")
+                for key, hit in self._db.execute(sql, [*words, *chunk]):
+                    found[key] = bool(hit)
+        except sqlite3.DatabaseError:
+            self._discard()
+            return {}
         return found
 
     def put(self, items: list[tuple[str, NoteInfo]]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+import re
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -37,6 +38,23 @@ class TitleEntry:
     description: str
     title_key: str = ""  # comparable(title), kept in the index so no run recomputes it
     description_key: str = ""
+
+
+_ALNUM = re.compile(r"[a-z0-9]+")
+PROBE_WORDS = 4  # words looked for per name: enough to be selective, few to test
+
+
+def probes(names) -> list[list[str]] | None:
+    """For each name, words its text must all contain (its longest lower-case ASCII runs,
+    at most PROBE_WORDS), or None when a name has none: then nothing can be filtered
+    out. SQLite's lower() folds ASCII only, so only ASCII runs are safe to look for."""
+    found = []
+    for name in names:
+        runs = sorted(set(_ALNUM.findall(name.lower())), key=lambda r: (-len(r), r))
+        if not runs:
+            return None
+        found.append(runs[:PROBE_WORDS])
+    return found
 
 
 class KnowledgeBase:
@@ -182,6 +200,19 @@ class KnowledgeBase:
             if self.index is not None:
                 self.index.put_extras(new)
 
+    def mentioning(self, groups: list[list[str]] | None) -> list[str]:
+        """The notes whose links or `depends_on` may hold all the words of one of `groups`
+        (lower-case ASCII runs, see `probes`): every note whose stored record does not
+        say otherwise. A search for who links to a few names then loads the links of
+        those notes only, not of the whole base."""
+        if not groups or self.index is None:
+            return list(self.notes)
+        self.load(self.notes)
+        keys = {p: self._key_of[p] for p in self.notes
+                if p in self._key_of and self._infos[p]._extra is None}
+        flags = self.index.mentioning(list(set(keys.values())), groups)
+        return [p for p in self.notes if flags.get(keys.get(p, ""), True)]
+
     def _extra(self, path: str, key: str) -> dict[str, Any]:
         """Links, headings and first paragraph of a note outside the review, when a check
         first asks: from the index, else parsed from the source once (and stored)."""
@@ -312,9 +343,10 @@ class KnowledgeBase:
         """Every (note, (target, line, raw)) elsewhere in the base whose link may resolve
         to one of `paths` (the caller resolves it)."""
         names = {p[:-3].lower().rsplit("/", 1)[-1] for p in paths}
-        self.load_extras(self.notes)
+        notes = self.mentioning(probes(names))
+        self.load_extras(notes)
         hits = []
-        for note in self.notes:
+        for note in notes:
             for link in self.info(note).links:
                 last = link[0].lower().removesuffix(".md").rsplit("/", 1)[-1].strip()
                 if last in names:

@@ -179,3 +179,36 @@ def test_review_results_are_the_same_with_and_without_the_index(tmp_path):
     assert plain == cold == warm
     assert {f["rule"] for f in plain["files"][0]["findings"]} >= {
         "duplication.duplicate", "wiki_links.broken-link"}
+
+
+def test_a_search_for_who_links_to_a_name_loads_only_the_notes_that_may(tmp_path, parses):
+    files = {f"{T}Note {i} about harbour {i}.md":
+             claim_text(f"Note {i} about harbour {i}", body="A 2024 audit.\n", domain="x")
+             for i in range(6)}
+    files[f"{T}Linker.md"] = claim_text("Linker cites a target", domain="x",
+                                        body="See [[Ferry-LINKS shorten commutes]].\n")
+    files[f"{T}Depender.md"] = claim_text("Depender rests on a target", domain="x",
+                                          body="A 2024 audit.\n").replace(
+        "---\n\n", "depends_on:\n  - \"[[ferry links shorten commutes]]\"\n---\n\n", 1)
+    root = write_tree(tmp_path / "kb", files)
+    settle(root)
+    rubric = load_rubric(None)
+
+    def search(words):
+        index = open_index(tmp_path / "index", rubric.max_file_bytes)
+        kb = KnowledgeBase(DirSource(root), rubric, index)
+        kb.load_extras(kb.notes)  # the first run stores every note's links
+        index.close()
+        index = open_index(tmp_path / "index", rubric.max_file_bytes)
+        kb = KnowledgeBase(DirSource(root), rubric, index)
+        found = kb.mentioning(words)
+        index.close()
+        return sorted(found)
+
+    probe = reviewer.kb.probes(["ferry links shorten commutes"])
+    assert probe == [["commutes", "shorten", "ferry", "links"]]
+    assert search(probe) == [f"{T}Depender.md", f"{T}Linker.md"]  # case and slug folded
+    assert reviewer.kb.probes(["渡轮缩短通勤"]) is None  # no ASCII run: nothing filtered out
+    assert len(search(None)) == 8
+    assert search([["commutes", "harbour"]]) == []  # every word of a group, not any
+    assert len(search([["commutes"]] * 101)) == 8  # too many names: nothing filtered out

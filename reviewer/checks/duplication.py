@@ -133,6 +133,9 @@ def _title_of(info: NoteInfo) -> str:
 
 
 BLOCKING_FROM = 5_000_000  # comparisons: above this, search through Nearby, not all pairs
+# Building Nearby costs about as much as a few hundred all-pairs queries of the same
+# pool, so a review of a few dozen claims, however large the base, compares all pairs.
+BLOCKING_QUERIES = 200
 
 
 class Pool:
@@ -147,7 +150,7 @@ class Pool:
         self.titles: list[str] = []
         self.descriptions: list[str] = []
         self.near = None
-        if (len(existing) + len(later)) * queries > BLOCKING_FROM:
+        if queries > BLOCKING_QUERIES and (len(existing) + len(later)) * queries > BLOCKING_FROM:
             titles = [e.title_key or comparable(e.title) for e in existing]
             titles += [comparable(title) for title, _d in later]
             descriptions = [e.description_key or comparable(e.description)
