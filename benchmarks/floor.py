@@ -37,7 +37,7 @@ def read_note(path: str) -> tuple[dict, str]:
         if end > 0:
             try:
                 loaded = yaml.load(text[4:end], Loader=yaml.CSafeLoader)
-            except yaml.YAMLError:
+            except (yaml.YAMLError, ValueError):  # ValueError: an impossible date
                 loaded = None
             meta = loaded if isinstance(loaded, dict) else {}
             body = text[end + 4:]

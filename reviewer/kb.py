@@ -207,7 +207,7 @@ class KnowledgeBase:
         those notes only, not of the whole base."""
         if not groups or self.index is None:
             return list(self.notes)
-        self.load(self.notes)
+        self.load(self.notes, extras=True)  # what is not indexed yet is parsed once, fully
         keys = {p: self._key_of[p] for p in self.notes
                 if p in self._key_of and self._infos[p]._extra is None}
         flags = self.index.mentioning(list(set(keys.values())), groups)

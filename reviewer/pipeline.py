@@ -42,6 +42,9 @@ def build_review(change: Change, no_llm: bool = False, judge: Judge | None = Non
     from reviewer.judge import judge_claims
 
     ctx, rubric = change.ctx, change.ctx.rubric
+    # before the checks: on a cold index it parses each note once, links included,
+    # where the checks would have parsed them without links first
+    impact = dependents_of(change) if change.compared else []
     reports = run_checks(ctx, progress)
     judged = judge(reports, ctx) if judge is not None else \
         judge_claims(reports, ctx, no_llm=no_llm, progress=judge_progress)
@@ -59,7 +62,6 @@ def build_review(change: Change, no_llm: bool = False, judge: Judge | None = Non
         report.findings.sort(key=Finding.sort_key)
     stale = change.baseline.apply(reports, changed=change.compared) \
         if change.baseline is not None else []
-    impact = dependents_of(change) if change.compared else []
     return Review(files=reports, verdict=decide(counted(reports, rubric), rubric.fail_on),
                   rubric=rubric, stats=change.stats(), judge=judged.summary,
                   notes=list(judged.notes), incomplete=judged.incomplete,
