@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from fakes.anthropic_server import FakeAnthropic
 
 from reviewer.change import from_paths
 from reviewer.pipeline import build_review
@@ -132,3 +133,19 @@ def git(repo: Path, *args: str) -> str:
     """Run git in `repo` with a fixed identity; the output, stripped."""
     return subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@e",
                            *args], check=True, capture_output=True, text=True).stdout.strip()
+
+
+@pytest.fixture
+def messages_server():
+    """A fake Anthropic Messages server on 127.0.0.1, stopped after the test."""
+    server = FakeAnthropic().start()
+    yield server
+    server.stop()
+
+
+def use_fake_judge(monkeypatch, server, cache_dir: Path) -> None:
+    """Point the real anthropic client at `server`, with a key and a fresh judge cache."""
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
+    monkeypatch.setenv("CLAIM_REVIEW_CACHE_DIR", str(cache_dir))
+    monkeypatch.delenv("CLAIM_REVIEW_MODEL", raising=False)

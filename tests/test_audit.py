@@ -14,9 +14,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import add_claim, own_claim
+from conftest import add_claim, own_claim, use_fake_judge
 from fakes.anthropic_server import (
-    FakeAnthropic,
     answer,
     error,
     errored,
@@ -259,18 +258,13 @@ def test_compare_gives_the_trend_per_rule(base, tmp_path):
 
 # -- the judge through the Message Batches API ----------------------------------------
 @pytest.fixture
-def fake():
-    server = FakeAnthropic().start()
-    yield server
-    server.stop()
+def fake(messages_server):
+    return messages_server
 
 
 @pytest.fixture
 def jbase(base, fake, monkeypatch, tmp_path) -> Path:
-    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test")
-    monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.url)
-    monkeypatch.setenv("CLAIM_REVIEW_CACHE_DIR", str(tmp_path / "judge-cache"))
-    monkeypatch.delenv("CLAIM_REVIEW_MODEL", raising=False)
+    use_fake_judge(monkeypatch, fake, tmp_path / "judge-cache")
     monkeypatch.delenv("CI", raising=False)
     return base
 

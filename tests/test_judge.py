@@ -10,9 +10,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import add_claim, claim_text, rules
+from conftest import add_claim, claim_text, rules, use_fake_judge
 from fakes.anthropic_server import (
-    FakeAnthropic,
     Reply,
     answer,
     error,
@@ -48,20 +47,15 @@ EXISTING = "domains/urban-transit/Signal priority shortens bus trips on long-cyc
 
 
 @pytest.fixture
-def fake():
-    server = FakeAnthropic().start()
-    yield server
-    server.stop()
+def fake(messages_server):
+    return messages_server
 
 
 @pytest.fixture
 def jkb(kb, fake, monkeypatch, tmp_path) -> Path:
     """The conftest knowledge base, a rubric with short timeouts, a key and the fake's URL."""
     (kb / ".claim-review.yaml").write_text(FAST, encoding="utf-8")
-    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test")
-    monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.url)
-    monkeypatch.setenv("CLAIM_REVIEW_CACHE_DIR", str(tmp_path / "judge-cache"))
-    monkeypatch.delenv("CLAIM_REVIEW_MODEL", raising=False)
+    use_fake_judge(monkeypatch, fake, tmp_path / "judge-cache")
     return kb
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import add_claim, claim_text
-from fakes.anthropic_server import FakeAnthropic, answer, structured
+from conftest import add_claim, claim_text, use_fake_judge
+from fakes.anthropic_server import answer, structured
 
 from reviewer.change import from_paths
 from reviewer.cli import main
@@ -44,18 +44,13 @@ TITLE = "Bus lanes cut trip times on congested arterials"
 
 
 @pytest.fixture
-def fake():
-    server = FakeAnthropic().start()
-    yield server
-    server.stop()
+def fake(messages_server):
+    return messages_server
 
 
 @pytest.fixture
 def jkb(kb, fake, monkeypatch, tmp_path) -> Path:
-    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test")
-    monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.url)
-    monkeypatch.setenv("CLAIM_REVIEW_CACHE_DIR", str(tmp_path / "judge-cache"))
-    monkeypatch.delenv("CLAIM_REVIEW_MODEL", raising=False)
+    use_fake_judge(monkeypatch, fake, tmp_path / "judge-cache")
     return kb
 
 
