@@ -190,15 +190,18 @@ class Index:
         return self._select("SELECT key, type, h1, description, unreadable, domain, tkey, "
                             "dkey FROM notes WHERE key IN ({})", keys)
 
-    def _select(self, sql: str, values: list[str]) -> dict[str, tuple]:
-        """First column -> the others, for `values` in chunks SQLite accepts."""
+    def _select(self, sql: str, values: list[str], params: tuple = ()) -> dict[str, tuple]:
+        """First column -> the others, for `values` in chunks SQLite accepts; `params`
+        bind the placeholders before the `{}` list."""
         found: dict[str, tuple] = {}
         if self._db is None:
             return found
+        step = max(1, CHUNK - len(params))
         try:
-            for start in range(0, len(values), CHUNK):
-                chunk = values[start:start + CHUNK]
-                for row in self._db.execute(sql.format(",".join("?" * len(chunk))), chunk):
+            for start in range(0, len(values), step):
+                chunk = values[start:start + step]
+                for row in self._db.execute(sql.format(",".join("?" * len(chunk))),
+                                            [*params, *chunk]):
                     found[row[0]] = tuple(row[1:])
         except sqlite3.DatabaseError:
             self._discard()
@@ -237,26 +240,16 @@ class Index:
         """key -> whether its stored extra part holds every word of one of `groups`
         (lower-case ASCII), for the keys whose extra part is stored: a prefilter before
         loading extras."""
-        found: dict[str, bool] = {}
         # an empty group matches everything, and past MAX_GROUPS the query grows too
         # long: no answer, and the caller keeps every note
-        if self._db is None or not groups or len(groups) > MAX_GROUPS or not all(groups):
-            return found
+        if not groups or len(groups) > MAX_GROUPS or not all(groups):
+            return {}
         # LIKE folds ASCII case, as `probes` assumes, without copying the text as lower()
         test = " OR ".join("(" + " AND ".join(["extra LIKE ?"] * len(g)) + ")" for g in groups)
-        words = [f"%{w}%" for g in groups for w in g]  # runs of [a-z0-9]: nothing to escape
-        step = max(1, CHUNK - len(words))
-        try:
-            for start in range(0, len(keys), step):
-                chunk = keys[start:start + step]
-                sql = (f"SELECT key, {test} FROM notes WHERE key IN "
-                       f"({','.join('?' * len(chunk))}) AND extra IS NOT NULL")
-                for key, hit in self._db.execute(sql, [*words, *chunk]):
-                    found[key] = bool(hit)
-        except sqlite3.DatabaseError:
-            self._discard()
-            return {}
-        return found
+        words = tuple(f"%{w}%" for g in groups for w in g)  # [a-z0-9] runs: nothing to escape
+        rows = self._select(f"SELECT key, {test} FROM notes WHERE key IN ({{}}) "
+                            "AND extra IS NOT NULL", keys, words)
+        return {key: bool(hit) for key, (hit,) in rows.items()}
 
     def put(self, items: list[tuple[str, NoteInfo]]) -> None:
         """Store parsed notes in one transaction; a locked or failing database is skipped."""
